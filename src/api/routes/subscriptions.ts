@@ -1,0 +1,111 @@
+import type { Static } from '@sinclair/typebox'
+import type { FastifyInstance } from 'fastify'
+import { ValidationError } from '../../errors.ts'
+import type { Hookline } from '../../hookline.ts'
+import { presentSubscription } from '../presenters.ts'
+import {
+  IdParams,
+  PatchSubscriptionBody,
+  SubscribeBody,
+  SubscriptionQuery,
+  TARGET_URL_ALIASES,
+  UnsubscribeBody,
+} from '../schemas.ts'
+
+/** The one target URL of a body that may name it under any of the aliases. */
+function targetUrlOf(body: Record<string, unknown>, required: boolean): string | undefined {
+  const given = TARGET_URL_ALIASES.filter((k) => body[k] !== undefined)
+  const values = new Set(given.map((k) => body[k] as string))
+  if (values.size > 1)
+    throw new ValidationError(
+      'invalid_request',
+      `the body names several different target URLs (${given.join(', ')}): send one, as target_url`,
+    )
+  const [url] = values
+  if (url === undefined && required)
+    throw new ValidationError(
+      'invalid_request',
+      `missing field 'target_url' in the body (also accepted: ${TARGET_URL_ALIASES.slice(1).join(', ')})`,
+      {
+        field: 'target_url',
+      },
+    )
+  return url
+}
+
+const BASE = '/api/v1/webhooks'
+
+export function subscriptionRoutes(app: FastifyInstance, hookline: Hookline): void {
+  const service = hookline.subscriptions
+
+  app.post<{ Body: Static<typeof SubscribeBody> }>(
+    `${BASE}/subscribe`,
+    { schema: { body: SubscribeBody } },
+    async (req, reply) => {
+      const { subscription, created } = await service.subscribe({
+        event: req.body.event,
+        targetUrl: targetUrlOf(req.body, true)!,
+        ...(req.body.headers ? { headers: req.body.headers } : {}),
+      })
+      return reply
+        .status(created ? 201 : 200)
+        .header('location', `${BASE}/subscriptions/${subscription.id}`)
+        .send(presentSubscription(subscription))
+    },
+  )
+
+  app.post<{ Body: Static<typeof UnsubscribeBody> }>(
+    `${BASE}/unsubscribe`,
+    { schema: { body: UnsubscribeBody } },
+    async (req, reply) => {
+      await service.unsubscribeByUrl(targetUrlOf(req.body, true)!, req.body.event)
+      return reply.status(204).send()
+    },
+  )
+
+  app.get<{ Querystring: Static<typeof SubscriptionQuery> }>(
+    `${BASE}/subscriptions`,
+    { schema: { querystring: SubscriptionQuery } },
+    async (req) => {
+      const subs = await service.list({
+        ...(req.query.event ? { event: req.query.event } : {}),
+        ...(req.query.target_url ? { targetUrl: req.query.target_url } : {}),
+      })
+      return subs.map(presentSubscription)
+    },
+  )
+
+  app.get<{ Params: Static<typeof IdParams> }>(
+    `${BASE}/subscriptions/:id`,
+    { schema: { params: IdParams } },
+    async (req) => presentSubscription(await service.get(req.params.id)),
+  )
+
+  app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof PatchSubscriptionBody> }>(
+    `${BASE}/subscriptions/:id`,
+    { schema: { params: IdParams, body: PatchSubscriptionBody } },
+    async (req) =>
+      presentSubscription(
+        await service.update(req.params.id, {
+          ...(req.body.status !== undefined ? { status: req.body.status } : {}),
+          ...(req.body.target_url !== undefined ? { targetUrl: req.body.target_url } : {}),
+          ...(req.body.headers !== undefined ? { headers: req.body.headers } : {}),
+        }),
+      ),
+  )
+
+  app.delete<{ Params: Static<typeof IdParams> }>(
+    `${BASE}/subscriptions/:id`,
+    { schema: { params: IdParams } },
+    async (req, reply) => {
+      await service.unsubscribe(req.params.id)
+      return reply.status(204).send()
+    },
+  )
+
+  app.post<{ Params: Static<typeof IdParams> }>(
+    `${BASE}/subscriptions/:id/rotate-secret`,
+    { schema: { params: IdParams } },
+    async (req) => presentSubscription(await service.rotateSecret(req.params.id)),
+  )
+}

@@ -1,0 +1,71 @@
+import { type TSchema, Type } from '@sinclair/typebox'
+
+const strict = { additionalProperties: false } as const
+const Url = Type.String({ minLength: 1, maxLength: 4096 })
+const Headers = Type.Record(Type.String(), Type.String())
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()])
+
+/** REST Hooks clients name the URL differently: all of these are accepted. */
+export const TARGET_URL_ALIASES = ['target_url', 'url', 'targetUrl', 'hookUrl', 'target'] as const
+
+const urlAliases = Object.fromEntries(TARGET_URL_ALIASES.map((k) => [k, Type.Optional(Url)]))
+
+export const SubscribeBody = Type.Object(
+  {
+    event: Type.String({ minLength: 1, maxLength: 200 }),
+    ...urlAliases,
+    headers: Type.Optional(Headers),
+  },
+  strict,
+)
+
+export const UnsubscribeBody = Type.Object(
+  { ...urlAliases, event: Type.Optional(Type.String({ maxLength: 200 })) },
+  strict,
+)
+
+export const PatchSubscriptionBody = Type.Object(
+  {
+    status: Type.Optional(Type.String()),
+    target_url: Type.Optional(Url),
+    headers: Type.Optional(Headers),
+  },
+  { ...strict, minProperties: 1 },
+)
+
+export const IdParams = Type.Object({ id: Type.String({ maxLength: 200 }) })
+export const EventParams = Type.Object({ event: Type.String({ maxLength: 200 }) })
+
+export const SubscriptionQuery = Type.Object(
+  { event: Type.Optional(Type.String()), target_url: Type.Optional(Type.String()) },
+  strict,
+)
+export const LimitQuery = Type.Object(
+  { limit: Type.Optional(Type.String({ pattern: '^[0-9]+$' })) },
+  strict,
+)
+export const DeliveryQuery = Type.Object(
+  {
+    subscription_id: Type.Optional(Type.String()),
+    status: Type.Optional(Type.String()),
+    event: Type.Optional(Type.String()),
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
+  },
+  strict,
+)
+
+export const Subscription = Type.Object({
+  id: Type.String(),
+  event: Type.String(),
+  target_url: Type.String(),
+  status: Type.Union([Type.Literal('active'), Type.Literal('disabled')]),
+  secret: Type.String(),
+  headers: Headers,
+  created_at: Type.String({ format: 'date-time' }),
+  updated_at: Type.String({ format: 'date-time' }),
+  disabled_reason: Type.Optional(Nullable(Type.String())),
+})
+
+export const ErrorResponse = Type.Object({
+  error: Type.Object({ code: Type.String(), message: Type.String() }),
+})

@@ -1,0 +1,121 @@
+import type { Logger } from 'pino'
+import type { Clock } from '../clock.ts'
+import { newMessage } from '../events/envelope.ts'
+import type { EventCatalog } from '../events/event-catalog.ts'
+import type { HooklineEmitter } from '../hookline-events.ts'
+import type { Store } from '../storage/store.ts'
+import type { Change, NewMessage } from '../storage/types.ts'
+import type { TrackingPlan } from '../tracking/tracking-plan.ts'
+import { WakeSignal } from './wake-signal.ts'
+
+export interface ChangeConsumerOptions {
+  readonly store: Store
+  readonly catalog: EventCatalog
+  readonly plan: TrackingPlan
+  readonly clock: Clock
+  readonly logger: Logger
+  readonly emitter: HooklineEmitter
+  /** Changes read and committed together. */
+  readonly batchSize: number
+  /** Longest sleep between looks at the change log. */
+  readonly pollIntervalMs: number
+  /** Called after a batch produced deliveries (wakes the dispatcher). */
+  readonly onDeliveries: () => void
+}
+
+/**
+ * Reads the change log in order, runs each change through its table's tracking handler,
+ * builds the fired events' payloads, and commits messages, deliveries and the changes'
+ * consumed mark in one transaction.
+ */
+export class ChangeConsumer {
+  readonly #signal = new WakeSignal()
+  #running = false
+  #loop: Promise<void> | null = null
+
+  constructor(private readonly o: ChangeConsumerOptions) {}
+
+  start(): void {
+    if (this.#running) return
+    this.#running = true
+    this.#loop = this.#run()
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#running) return
+    this.#running = false
+    this.#signal.wake()
+    await this.#loop
+  }
+
+  /** The change log may have grown (a WAL write, a notification): look now. */
+  nudge(): void {
+    this.#signal.wake()
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      try {
+        if ((await this.runOnce()) >= this.o.batchSize) continue
+        await this.#signal.wait(this.o.pollIntervalMs)
+      } catch (error) {
+        this.o.logger.error({ err: error }, 'capture:error')
+        this.o.emitter.emit('capture:error', error as Error)
+        await this.#signal.wait(this.o.pollIntervalMs)
+      }
+    }
+  }
+
+  /** Processes one batch; returns how many changes it consumed or set aside. */
+  async runOnce(): Promise<number> {
+    const changes = await this.o.store.readChanges(this.o.batchSize)
+    if (changes.length === 0) return 0
+    const results = await Promise.all(changes.map((change) => this.#process(change)))
+    const consumed: number[] = []
+    const messages: NewMessage[] = []
+    for (const [i, result] of results.entries()) {
+      const change = changes[i]!
+      if (result instanceof Error) {
+        // Set aside, so one bad row does not hold back every later change.
+        await this.o.store.failChange(change.id, result.message)
+        this.o.logger.error(
+          { err: result, change: { id: change.id, table: change.table, rowId: change.rowId } },
+          'change:failed',
+        )
+        this.o.emitter.emit('change:failed', { change, error: result })
+        continue
+      }
+      consumed.push(change.id)
+      messages.push(...result)
+    }
+    const deliveries = await this.o.store.commitChanges(consumed, messages)
+    this.o.emitter.emit('change:processed', {
+      changes: consumed.length,
+      messages: messages.length,
+      deliveries,
+    })
+    if (deliveries > 0) this.o.onDeliveries()
+    return changes.length
+  }
+
+  /** Runs batches until the change log is empty. */
+  async drain(): Promise<void> {
+    while ((await this.runOnce()) > 0) {}
+  }
+
+  async #process(change: Change): Promise<NewMessage[] | Error> {
+    try {
+      const fired = await this.o.plan.run(change)
+      const now = this.o.clock.now()
+      const out: NewMessage[] = []
+      for (const { event, rowId } of fired) {
+        const { definition } = this.o.catalog.get(event)
+        const data = await definition.build({ rowId, db: this.o.store.db, change })
+        out.push(newMessage(event, rowId, data, now))
+      }
+      return out
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error))
+    }
+  }
+}

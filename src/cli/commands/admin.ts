@@ -1,0 +1,89 @@
+import { presentAttempt, presentDelivery, presentSubscription } from '../../api/presenters.ts'
+import type { CliFlags } from '../../server/settings.ts'
+import { openStore } from '../../storage/open-store.ts'
+import { loadSettings, withHookline } from '../project.ts'
+
+const print = (value: unknown) => console.log(JSON.stringify(value, null, 2))
+
+/** `hookline migrate`: creates or upgrades Hookline's tables. */
+export async function migrate(flags: CliFlags): Promise<void> {
+  const { settings } = await loadSettings(flags, {
+    configFile: 'hookline.config.ts',
+    host: '127.0.0.1',
+  })
+  const store = await openStore(settings.database)
+  try {
+    await store.migrate()
+    console.log(`Hookline's tables are up to date in ${store.description}`)
+  } finally {
+    await store.close()
+  }
+}
+
+export const listEvents = (flags: CliFlags) =>
+  withHookline(flags, async (h) => {
+    for (const e of h.catalog.list())
+      console.log(
+        `${e.name.padEnd(28)} ${e.definition.table ? `[${e.definition.table}] ` : ''}${e.definition.description}`,
+      )
+  })
+
+/** `hookline trigger`: stores the event's message; the running Hookline delivers it. */
+export const trigger = (flags: CliFlags, event: string, rowId?: string) =>
+  withHookline(flags, async (h) => {
+    const id = rowId === undefined ? null : /^\d+$/.test(rowId) ? Number(rowId) : rowId
+    console.log(await h.trigger(event, id))
+  })
+
+export const subscriptions = {
+  list: (flags: CliFlags, q: { event?: string; url?: string }) =>
+    withHookline(flags, async (h) =>
+      print(
+        (
+          await h.subscriptions.list({
+            ...(q.event ? { event: q.event } : {}),
+            ...(q.url ? { targetUrl: q.url } : {}),
+          })
+        ).map(presentSubscription),
+      ),
+    ),
+  add: (flags: CliFlags, event: string, url: string) =>
+    withHookline(flags, async (h) =>
+      print(
+        presentSubscription(
+          (await h.subscriptions.subscribe({ event, targetUrl: url })).subscription,
+        ),
+      ),
+    ),
+  remove: (flags: CliFlags, id: string) =>
+    withHookline(flags, async (h) => {
+      await h.subscriptions.unsubscribe(id)
+      console.log(`removed ${id}`)
+    }),
+}
+
+export const deliveries = {
+  list: (
+    flags: CliFlags,
+    q: { status?: string; event?: string; subscription?: string; limit: string },
+  ) =>
+    withHookline(flags, async (h) =>
+      print(
+        (
+          await h.listDeliveries({
+            ...(q.status ? { status: q.status } : {}),
+            ...(q.event ? { event: q.event } : {}),
+            ...(q.subscription ? { subscriptionId: q.subscription } : {}),
+            limit: Number(q.limit),
+          })
+        ).map(presentDelivery),
+      ),
+    ),
+  show: (flags: CliFlags, id: string) =>
+    withHookline(flags, async (h) => {
+      const d = await h.getDelivery(id)
+      print({ ...presentDelivery(d), attempt_log: d.attemptLog.map(presentAttempt) })
+    }),
+  retry: (flags: CliFlags, id: string) =>
+    withHookline(flags, async (h) => print(presentDelivery(await h.retryDelivery(id)))),
+}

@@ -1,0 +1,89 @@
+import { Command, Option } from 'commander'
+import { HooklineError } from '../errors.ts'
+import type { CliFlags } from '../server/settings.ts'
+import { VERSION } from '../version.ts'
+import { deliveries, listEvents, migrate, subscriptions, trigger } from './commands/admin.ts'
+import { listen } from './commands/listen.ts'
+import { serve } from './commands/serve.ts'
+
+const program = new Command('hookline')
+  .description('Webhook events for database-backed applications')
+  .version(VERSION)
+  .showHelpAfterError()
+
+const withProject = (cmd: Command) =>
+  cmd
+    .option('-c, --config <file>', 'project config file (default ./hookline.config.ts)')
+    .addOption(
+      new Option('-d, --database <url>', 'database URL: sqlite:path or postgres://…').env(
+        'HOOKLINE_DATABASE_URL',
+      ),
+    )
+
+const withServer = (cmd: Command) =>
+  withProject(cmd)
+    .addOption(new Option('-p, --port <port>', 'API port (default 8080)'))
+    .addOption(new Option('--host <host>', 'API address to listen on'))
+
+withServer(program.command('start').description('run the API, capture and delivery')).action(
+  (o: CliFlags) => serve('start', o),
+)
+withProject(program.command('worker').description('run capture and delivery only (no API)')).action(
+  (o: CliFlags) => serve('worker', o),
+)
+withServer(
+  program
+    .command('dev')
+    .description('run the demo CRM on SQLite (or --config a project) for local development'),
+).action((o: CliFlags) => serve('dev', o))
+withProject(program.command('migrate').description("create or upgrade Hookline's tables")).action(
+  (o: CliFlags) => migrate(o),
+)
+withProject(program.command('events').description('list the project’s events')).action(
+  (o: CliFlags) => listEvents(o),
+)
+withProject(
+  program.command('trigger <event> [rowId]').description('fire an event for a row (or its sample)'),
+).action((event: string, rowId: string | undefined, o: CliFlags) => trigger(o, event, rowId))
+
+const subs = program.command('subscriptions').description('manage subscriptions')
+withProject(subs.command('list').option('--event <event>').option('--url <url>')).action((o) =>
+  subscriptions.list(o, o),
+)
+withProject(subs.command('add <event> <url>')).action((event: string, url: string, o: CliFlags) =>
+  subscriptions.add(o, event, url),
+)
+withProject(subs.command('remove <id>')).action((id: string, o: CliFlags) =>
+  subscriptions.remove(o, id),
+)
+
+const dels = program.command('deliveries').description('inspect and retry deliveries')
+withProject(
+  dels
+    .command('list')
+    .option('--status <status>')
+    .option('--event <event>')
+    .option('--subscription <id>')
+    .option('--limit <n>', 'at most', '50'),
+).action((o) => deliveries.list(o, o))
+withProject(dels.command('show <id>')).action((id: string, o: CliFlags) => deliveries.show(o, id))
+withProject(dels.command('retry <id>')).action((id: string, o: CliFlags) => deliveries.retry(o, id))
+
+program
+  .command('listen')
+  .description('a local receiver that prints (and with --secret verifies) deliveries')
+  .option('--port <port>', 'port', '9000')
+  .option('--host <host>', 'address', '127.0.0.1')
+  .option('--secret <whsec>', "the subscription's secret, to check signatures")
+  .option('--status <code>', 'status to answer with', '200')
+  .action((o) => listen(o))
+
+try {
+  await program.parseAsync()
+} catch (error) {
+  if (error instanceof HooklineError) {
+    console.error(`hookline: ${error.message}`)
+    process.exit(2)
+  }
+  throw error
+}

@@ -1,0 +1,111 @@
+import { Agent, request } from 'undici'
+import { signatureHeader } from '../signing/standard-webhooks.ts'
+import type { DeliveryJob } from '../storage/types.ts'
+import { VERSION } from '../version.ts'
+
+/** At most this much of a response body is read and kept in the attempt log. */
+export const RESPONSE_BODY_LIMIT = 64 * 1024
+
+export interface SendOptions {
+  /** The whole attempt (connect, headers, body) must finish within this. */
+  readonly timeoutMs: number
+  /** Keep-alive connections per target origin. */
+  readonly connectionsPerOrigin: number
+}
+
+export interface SendResult {
+  readonly statusCode: number | null
+  readonly headers: Record<string, string | string[] | undefined>
+  readonly body: string | null
+  /** A network error or timeout; null when a response arrived. */
+  readonly error: string | null
+  readonly durationMs: number
+}
+
+/**
+ * POSTs signed deliveries over pooled keep-alive connections (undici). Redirects are not
+ * followed: a 3xx is a failed attempt. Reads at most 64 KiB of the response body.
+ */
+export class HttpSender {
+  readonly #agent: Agent
+  readonly #userAgent = `Hookline/${VERSION}`
+
+  constructor(private readonly options: SendOptions) {
+    this.#agent = new Agent({
+      connections: options.connectionsPerOrigin,
+      keepAliveTimeout: 30_000,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      connect: { timeout: Math.min(options.timeoutMs, 10_000) },
+    })
+  }
+
+  async send(job: DeliveryJob, nowMs: number): Promise<SendResult> {
+    const timestamp = Math.floor(nowMs / 1000)
+    const started = performance.now()
+    const elapsed = () => Math.round(performance.now() - started)
+    try {
+      const res = await request(job.targetUrl, {
+        method: 'POST',
+        dispatcher: this.#agent,
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+        headers: {
+          ...job.headers,
+          'content-type': 'application/json',
+          'user-agent': this.#userAgent,
+          'webhook-id': job.messageId,
+          'webhook-timestamp': String(timestamp),
+          'webhook-signature': signatureHeader(job.secrets, job.messageId, timestamp, job.body),
+        },
+        body: job.body,
+      })
+      const body = await readCapped(res.body)
+      return {
+        statusCode: res.statusCode,
+        headers: res.headers,
+        body,
+        error: null,
+        durationMs: elapsed(),
+      }
+    } catch (error) {
+      return {
+        statusCode: null,
+        headers: {},
+        body: null,
+        error: describeError(error),
+        durationMs: elapsed(),
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#agent.close()
+  }
+}
+
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of body) {
+    chunks.push(chunk)
+    size += chunk.length
+    if (size >= RESPONSE_BODY_LIMIT) {
+      body.destroy() // a huge or endless body is cut, not read
+      break
+    }
+  }
+  return Buffer.concat(chunks).subarray(0, RESPONSE_BODY_LIMIT).toString('utf8')
+}
+
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error)
+  const code =
+    (error as { code?: string }).code ?? (error.cause as { code?: string } | undefined)?.code
+  if (
+    error.name === 'TimeoutError' ||
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT'
+  )
+    return `timeout: no complete response in time (${code ?? error.name})`
+  return code ? `${code}: ${error.message}` : error.message
+}

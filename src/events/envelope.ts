@@ -1,0 +1,42 @@
+import { createHash } from 'node:crypto'
+import { newId } from '../ids.ts'
+import type { NewMessage, RowId } from '../storage/types.ts'
+
+/** The body of every delivery (Standard Webhooks): `{ id, type, timestamp, data }`. */
+export interface Envelope<T = unknown> {
+  readonly id: string
+  readonly type: string
+  readonly timestamp: string
+  readonly data: T
+}
+
+export function envelope<T>(id: string, type: string, at: number, data: T): Envelope<T> {
+  return { id, type, timestamp: new Date(at).toISOString(), data }
+}
+
+/** A new message: its envelope is serialised here, once, and sent as is on every attempt. */
+export function newMessage(
+  event: string,
+  rowId: RowId | null,
+  data: unknown,
+  at: number,
+  onlySubscriptionId?: string,
+): NewMessage {
+  const id = newId('msg', at)
+  return {
+    id,
+    event,
+    rowId,
+    body: JSON.stringify(envelope(id, event, at, data)),
+    createdAt: at,
+    ...(onlySubscriptionId ? { onlySubscriptionId } : {}),
+  }
+}
+
+/** A stable id for a perform-list sample, so that clients which de-duplicate by id see one item per row. */
+export function sampleId(event: string, rowId: RowId | null): string {
+  const hash = createHash('sha256')
+    .update(`${event}:${rowId ?? 'sample'}`)
+    .digest('hex')
+  return `msg_sample_${hash.slice(0, 24)}`
+}

@@ -1,0 +1,284 @@
+import { type Logger, pino } from 'pino'
+import { ChangeConsumer } from './capture/change-consumer.ts'
+import { watchSqliteWal } from './capture/file-watcher.ts'
+import { type Clock, systemClock } from './clock.ts'
+import type { CaptureConfig, DeliveryConfig } from './config/define-config.ts'
+import { Dispatcher } from './delivery/dispatcher.ts'
+import { HttpSender } from './delivery/http-sender.ts'
+import { DEFAULT_RETRY_SCHEDULE } from './delivery/retry-schedule.ts'
+import { ConfigError, NotFoundError, ValidationError } from './errors.ts'
+import type { EventDefinition } from './events/define-event.ts'
+import { newMessage } from './events/envelope.ts'
+import { EventCatalog, type EventSource } from './events/event-catalog.ts'
+import { performList } from './events/perform-list.ts'
+import { HooklineEmitter, type HooklineEventMap } from './hookline-events.ts'
+import { openStore } from './storage/open-store.ts'
+import { DELIVERY_STATES, type DeliveryState } from './storage/states.ts'
+import type { Store } from './storage/store.ts'
+import type { DeliveryFilter, RowId } from './storage/types.ts'
+import { SubscriptionService } from './subscriptions/subscription-service.ts'
+import type { Binding, TrackingDefinition } from './tracking/define-tracking.ts'
+import { TrackingPlan, type TrackingSource } from './tracking/tracking-plan.ts'
+
+export interface HooklineOptions {
+  /** A database URL (`sqlite:…`, `postgres://…`) or an open store. */
+  readonly database: string | Store
+  /** Where relative SQLite paths start. Default: the working directory. */
+  readonly baseDir?: string
+  /** Events by name, or with the files they came from. */
+  readonly events: Record<string, EventDefinition<any>> | readonly EventSource[]
+  /** Tracking handlers by table, or with the files they came from. */
+  readonly tracking?: Record<string, TrackingDefinition> | readonly TrackingSource[]
+  readonly bindings?: readonly Binding[]
+  /** SQL run once when none of the tracked tables exists yet. */
+  readonly initSql?: string
+  readonly delivery?: DeliveryConfig
+  readonly capture?: CaptureConfig
+  readonly clock?: Clock
+  /** Jitter source for retries (tests make it fixed). */
+  readonly random?: () => number
+  /** A pino logger; Hookline logs nothing without one. */
+  readonly logger?: Logger
+}
+
+const toSources = <D, S>(
+  input: Record<string, D> | readonly S[] | undefined,
+  make: (k: string, d: D) => S,
+): S[] =>
+  input === undefined
+    ? []
+    : Array.isArray(input)
+      ? [...input]
+      : Object.entries(input as Record<string, D>).map(([k, d]) => make(k, d))
+
+/**
+ * Creates a Hookline: capture, tracking, events and delivery on one database.
+ *
+ * @example
+ * const hookline = await createHookline({
+ *   database: 'sqlite:./data/app.db',
+ *   events: { NewOpportunity },
+ *   tracking: { deal },
+ * })
+ * await hookline.start()
+ */
+export async function createHookline(options: HooklineOptions): Promise<Hookline> {
+  const store =
+    typeof options.database === 'string'
+      ? await openStore(options.database, options.baseDir ? { baseDir: options.baseDir } : {})
+      : options.database
+  try {
+    const hookline = new Hookline(store, options)
+    await hookline.init()
+    return hookline
+  } catch (error) {
+    if (typeof options.database === 'string') await store.close()
+    throw error
+  }
+}
+
+export class Hookline {
+  readonly catalog: EventCatalog
+  readonly subscriptions: SubscriptionService
+  readonly logger: Logger
+  readonly clock: Clock
+  readonly #emitter = new HooklineEmitter()
+  #plan: TrackingPlan | null = null
+  #consumer: ChangeConsumer | null = null
+  readonly #dispatcher: Dispatcher
+  readonly #sender: HttpSender
+  #unwatch: (() => void) | null = null
+  #started = false
+
+  constructor(
+    readonly store: Store,
+    private readonly options: HooklineOptions,
+  ) {
+    this.clock = options.clock ?? systemClock
+    this.logger = options.logger ?? pino({ level: 'silent' })
+    this.catalog = new EventCatalog(
+      toSources(options.events, (name, definition) => ({ name, definition })),
+    )
+    const d = options.delivery ?? {}
+    this.subscriptions = new SubscriptionService(
+      store,
+      this.catalog,
+      this.clock,
+      d.rotationGraceMs ?? 86_400_000,
+    )
+    const timeoutMs = d.timeoutMs ?? 15_000
+    this.#sender = new HttpSender({ timeoutMs, connectionsPerOrigin: d.connectionsPerOrigin ?? 32 })
+    this.#dispatcher = new Dispatcher({
+      store,
+      sender: this.#sender,
+      clock: this.clock,
+      logger: this.logger,
+      emitter: this.#emitter,
+      policy: {
+        schedule: d.retrySchedule ?? DEFAULT_RETRY_SCHEDULE,
+        retryAfterMaxMs: d.retryAfterMaxMs ?? 3_600_000,
+        ...(options.random ? { random: options.random } : {}),
+      },
+      concurrency: d.concurrency ?? 256,
+      perSubscriptionConcurrency: d.perSubscriptionConcurrency ?? 16,
+      leaseMs: d.leaseMs ?? Math.max(120_000, timeoutMs * 4),
+      pollIntervalMs: d.pollIntervalMs ?? 1000,
+    })
+  }
+
+  /** Migrates, creates the app's tables if `initSql` says so, checks the project, installs capture. */
+  async init(): Promise<void> {
+    if (this.#plan) return
+    const { store, options } = this
+    await store.migrate()
+    const sources = toSources(options.tracking, (table, definition) => ({ table, definition }))
+    const bindings = options.bindings ?? []
+    if (options.initSql) {
+      const tables = [...new Set([...sources.map((s) => s.table), ...bindings.map((b) => b.table)])]
+      const present = await Promise.all(tables.map((t) => store.tableExists(t)))
+      if (!present.some(Boolean)) await store.exec(options.initSql)
+    }
+    for (const entry of this.catalog.list()) {
+      const table = entry.definition.table
+      if (table && !(await store.tableExists(table)))
+        throw new ConfigError(
+          `${entry.file ?? `event '${entry.name}'`} names table '${table}', which does not exist in the database: fix the table name`,
+        )
+    }
+    this.#plan = await TrackingPlan.create({
+      catalog: this.catalog,
+      sources,
+      bindings,
+      tableExists: (t) => store.tableExists(t),
+    })
+    await store.installCapture(this.#plan.tables)
+    // One delivery process per SQLite file: leases left by a crashed run are ours to end.
+    if (!store.capabilities.multiProcess) await store.releaseLeases()
+    const c = options.capture ?? {}
+    this.#consumer = new ChangeConsumer({
+      store,
+      catalog: this.catalog,
+      plan: this.#plan,
+      clock: this.clock,
+      logger: this.logger,
+      emitter: this.#emitter,
+      batchSize: c.batchSize ?? 500,
+      pollIntervalMs: c.pollIntervalMs ?? 500,
+      onDeliveries: () => this.#dispatcher.nudge(),
+    })
+  }
+
+  /** The tables whose changes are captured. */
+  get trackedTables(): string[] {
+    return this.#plan?.tables ?? []
+  }
+
+  /** Starts capture and delivery in the background. Idempotent. */
+  async start(): Promise<void> {
+    await this.init()
+    if (this.#started) return
+    this.#started = true
+    const filename = (this.store as { filename?: string }).filename
+    if (filename && filename !== ':memory:')
+      this.#unwatch = watchSqliteWal(filename, () => {
+        this.#consumer?.nudge()
+        this.#dispatcher.nudge()
+      })
+    this.#consumer!.start()
+    this.#dispatcher.start()
+    this.logger.info(
+      { database: this.store.description, tables: this.trackedTables },
+      'hookline:started',
+    )
+  }
+
+  /** Stops capture and delivery, waits for attempts in flight, closes the store. Idempotent. */
+  async stop(): Promise<void> {
+    this.#unwatch?.()
+    this.#unwatch = null
+    await this.#consumer?.stop()
+    await this.#dispatcher.stop()
+    await this.#sender.close()
+    await this.store.close()
+    this.#started = false
+  }
+
+  /** Processes every pending change and delivers everything due now. */
+  async drain(): Promise<void> {
+    await this.init()
+    do {
+      await this.#consumer!.drain()
+      await this.#dispatcher.drain()
+    } while ((await this.store.countPendingChanges()) > 0)
+  }
+
+  /** Fires an event from application code, as a tracking handler would. Returns the message id. */
+  async trigger(event: string, rowId: RowId | null = null, data?: unknown): Promise<string> {
+    const { definition } = this.catalog.get(event)
+    const payload =
+      data !== undefined
+        ? data
+        : rowId === null
+          ? definition.sample
+          : await definition.build({ rowId, db: this.store.db, change: null })
+    if (payload === undefined)
+      throw new ValidationError(
+        'missing_row_id',
+        `event '${event}' has no sample: give a row id to build its data from`,
+      )
+    const message = newMessage(event, rowId, payload, this.clock.now())
+    await this.store.insertMessages([message])
+    this.#dispatcher.nudge()
+    return message.id
+  }
+
+  /** Sample envelopes for REST Hooks perform-list, newest first. */
+  performList(event: string, limit: number) {
+    return performList(this.catalog.get(event), this.store, limit, this.clock.now())
+  }
+
+  listDeliveries(filter: Omit<Partial<DeliveryFilter>, 'status'> & { status?: string }) {
+    if (
+      filter.status !== undefined &&
+      !Object.values(DELIVERY_STATES).includes(filter.status as DeliveryState)
+    )
+      throw new ValidationError(
+        'invalid_status',
+        `status '${filter.status}' is not a delivery status: use one of ${Object.values(DELIVERY_STATES).join(', ')}`,
+      )
+    return this.store.listDeliveries({
+      ...filter,
+      status: filter.status as DeliveryState | undefined,
+      limit: filter.limit ?? 100,
+    })
+  }
+
+  async getDelivery(id: string) {
+    const d = await this.store.getDelivery(id)
+    if (!d) throw new NotFoundError('delivery_not_found', `no delivery has id '${id}'`)
+    return d
+  }
+
+  async retryDelivery(id: string) {
+    const d = await this.store.retryDelivery(id, this.clock.now())
+    if (!d) throw new NotFoundError('delivery_not_found', `no delivery has id '${id}'`)
+    this.#dispatcher.nudge()
+    return d
+  }
+
+  on<K extends keyof HooklineEventMap>(
+    event: K,
+    listener: (...args: HooklineEventMap[K]) => void,
+  ): this {
+    this.#emitter.on(event, listener as any)
+    return this
+  }
+
+  off<K extends keyof HooklineEventMap>(
+    event: K,
+    listener: (...args: HooklineEventMap[K]) => void,
+  ): this {
+    this.#emitter.off(event, listener as any)
+    return this
+  }
+}

@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto'
+import { resolve } from 'node:path'
+import { ConfigError } from '../errors.ts'
+import type { Store } from '../storage/store.ts'
+
+export const DEFAULT_DATABASE = 'sqlite:./data/hookline.db'
+export const DEFAULT_PORT = 8080
+const API_KEY_META = 'bootstrap_api_key'
+
+/** Settings given on the command line; each wins over its HOOKLINE_* variable, which wins over the config. */
+export interface CliFlags {
+  readonly config?: string
+  readonly database?: string
+  readonly port?: string
+  readonly host?: string
+}
+
+export interface Settings {
+  readonly configFile: string
+  readonly database: string
+  readonly port: number
+  readonly host: string
+  readonly apiKey: string | undefined
+}
+
+function parsePort(value: string, source: string): number {
+  const port = Number(value)
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError(`${source} is '${value}': give a port number from 0 to 65535`)
+  return port
+}
+
+/** Resolves flags, then HOOKLINE_* variables, then the config file, then defaults. */
+export function resolveSettings(
+  flags: CliFlags,
+  env: NodeJS.ProcessEnv,
+  config: {
+    database?: string
+    server?: { port?: number; host?: string; apiKeys?: readonly string[] }
+  },
+  defaults: { configFile: string; host: string },
+): Settings {
+  const port = flags.port
+    ? parsePort(flags.port, '--port')
+    : env.HOOKLINE_PORT
+      ? parsePort(env.HOOKLINE_PORT, 'HOOKLINE_PORT')
+      : (config.server?.port ?? DEFAULT_PORT)
+  return {
+    configFile: resolve(flags.config ?? defaults.configFile),
+    database: flags.database ?? env.HOOKLINE_DATABASE_URL ?? config.database ?? DEFAULT_DATABASE,
+    port,
+    host: flags.host ?? env.HOOKLINE_HOST ?? config.server?.host ?? defaults.host,
+    apiKey: env.HOOKLINE_API_KEY || config.server?.apiKeys?.[0],
+  }
+}
+
+/**
+ * The bootstrap API key: HOOKLINE_API_KEY when set; otherwise one generated on the first
+ * start and kept in the database, so that a restart does not break subscribers' set-ups.
+ */
+export async function bootstrapApiKey(
+  store: Store,
+  given: string | undefined,
+): Promise<{ key: string; generated: boolean }> {
+  if (given) return { key: given, generated: false }
+  const kept = await store.getMeta(API_KEY_META)
+  if (kept) return { key: kept, generated: true }
+  const key = `hk_${randomBytes(24).toString('base64url')}`
+  await store.setMeta(API_KEY_META, key)
+  return { key, generated: true }
+}

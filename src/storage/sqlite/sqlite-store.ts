@@ -1,0 +1,402 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+import { HooklineError } from '../../errors.ts'
+import { newId } from '../../ids.ts'
+import {
+  type AttemptRow,
+  type ChangeRow,
+  type DeliveryRow,
+  type JobRow,
+  type MessageRow,
+  type SubscriptionRow,
+  toAttempt,
+  toChange,
+  toDelivery,
+  toJob,
+  toMessage,
+  toSubscription,
+} from '../rows.ts'
+import { DELIVERY_STATES as D } from '../states.ts'
+import type { Store } from '../store.ts'
+import type {
+  AttemptResult,
+  DeliveryFilter,
+  NewMessage,
+  RowId,
+  SubscriptionPatch,
+} from '../types.ts'
+import { installSqliteCapture, quoteIdent } from './sqlite-capture.ts'
+import { migrateSqlite } from './sqlite-migrate.ts'
+
+export interface SqliteStoreOptions {
+  /** A file path, or ':memory:'. */
+  readonly filename: string
+  /** How long a writer waits for another connection's lock, in ms. */
+  readonly busyTimeoutMs?: number
+}
+
+/**
+ * The embedded store: one better-sqlite3 connection in WAL mode. The application (any
+ * process, any client) writes the same file; its writes reach Hookline through the
+ * capture triggers. One delivery process per database file.
+ */
+export function openSqliteStore(
+  options: SqliteStoreOptions,
+): Store & { readonly filename: string } {
+  if (options.filename !== ':memory:') mkdirSync(dirname(options.filename), { recursive: true })
+  const db = new Database(options.filename)
+  db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`)
+  db.pragma('journal_mode = WAL')
+  // WAL + NORMAL survives a crash of any process; only an OS crash may lose the last commits.
+  db.pragma('synchronous = NORMAL')
+  db.pragma('foreign_keys = ON')
+
+  const cache = new Map<string, Database.Statement>()
+  const stmt = (sql: string): Database.Statement => {
+    let s = cache.get(sql)
+    if (!s) {
+      s = db.prepare(sql)
+      cache.set(sql, s)
+    }
+    return s
+  }
+  const tx = <T>(fn: () => T): T => db.transaction(fn).immediate()
+
+  const subscriptionById = (id: string) =>
+    stmt('SELECT * FROM hookline_subscriptions WHERE id = ?').get(id) as SubscriptionRow | undefined
+
+  const cancelPending = (subscriptionId: string, now: number) =>
+    stmt(
+      `UPDATE hookline_deliveries SET status = 'cancelled', next_attempt_at = NULL, lease_until = NULL, updated_at = ?
+       WHERE subscription_id = ? AND status IN ('pending', 'failed')`,
+    ).run(now, subscriptionId)
+
+  /** Stores messages and fans each out to its subscriptions; returns the deliveries made. */
+  const writeMessages = (messages: readonly NewMessage[]): number => {
+    const activeByEvent = new Map<string, string[]>()
+    let deliveries = 0
+    for (const m of messages) {
+      stmt(
+        'INSERT INTO hookline_messages (id, event, row_id, body, created_at) VALUES (?, ?, ?, ?, ?)',
+      ).run(m.id, m.event, m.rowId, m.body, m.createdAt)
+      let targets: string[]
+      if (m.onlySubscriptionId) targets = [m.onlySubscriptionId]
+      else {
+        let active = activeByEvent.get(m.event)
+        if (!active) {
+          active = stmt(
+            "SELECT id FROM hookline_subscriptions WHERE event = ? AND status = 'active' ORDER BY id",
+          )
+            .pluck()
+            .all(m.event) as string[]
+          activeByEvent.set(m.event, active)
+        }
+        targets = active
+      }
+      for (const subscriptionId of targets) {
+        stmt(
+          `INSERT INTO hookline_deliveries (id, message_id, subscription_id, event, status, attempts, next_attempt_at, created_at, updated_at)
+           VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?)`,
+        ).run(
+          newId('dlv', m.createdAt),
+          m.id,
+          subscriptionId,
+          m.event,
+          m.createdAt,
+          m.createdAt,
+          m.createdAt,
+        )
+        deliveries++
+      }
+    }
+    return deliveries
+  }
+
+  const store: Store & { readonly filename: string } = {
+    filename: options.filename,
+    capabilities: { multiProcess: false, dialect: 'sqlite' },
+    description: `sqlite:${options.filename}`,
+
+    async migrate() {
+      migrateSqlite(db)
+    },
+    async exec(sql) {
+      db.exec(sql)
+    },
+    async close() {
+      if (db.open) db.close()
+    },
+
+    async tableExists(table) {
+      return (
+        stmt("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?").pluck().get(table) !==
+        undefined
+      )
+    },
+    async installCapture(tables) {
+      installSqliteCapture(db, tables)
+    },
+    async recentRowIds(table, limit, where) {
+      const pk = db
+        .prepare('SELECT name FROM pragma_table_info(?) WHERE pk > 0')
+        .pluck()
+        .all(table) as string[]
+      const idExpr = pk.length === 1 ? quoteIdent(pk[0]!) : 'rowid'
+      return db
+        .prepare(
+          `SELECT ${idExpr} FROM ${quoteIdent(table)} WHERE ${where ?? 'TRUE'} ORDER BY ${idExpr} DESC LIMIT ?`,
+        )
+        .pluck()
+        .all(limit) as RowId[]
+    },
+    db: {
+      async one(sql, params = []) {
+        const row = stmt(sql).get(...params)
+        if (row === undefined)
+          throw new HooklineError('row_not_found', `query returned no row: ${sql}`)
+        return row as any
+      },
+      async maybeOne(sql, params = []) {
+        return (stmt(sql).get(...params) as any) ?? null
+      },
+      async all(sql, params = []) {
+        return stmt(sql).all(...params) as any[]
+      },
+    },
+
+    async readChanges(limit) {
+      const rows = stmt(
+        'SELECT * FROM hookline_changes WHERE error IS NULL ORDER BY id LIMIT ?',
+      ).all(limit) as ChangeRow[]
+      return rows.map(toChange)
+    },
+    async commitChanges(consumedChangeIds, messages) {
+      return tx(() => {
+        const made = writeMessages(messages)
+        const del = stmt('DELETE FROM hookline_changes WHERE id = ?')
+        for (const id of consumedChangeIds) del.run(id)
+        return made
+      })
+    },
+    async failChange(changeId, error) {
+      stmt('UPDATE hookline_changes SET error = ? WHERE id = ?').run(error, changeId)
+    },
+    async insertMessages(messages) {
+      return tx(() => writeMessages(messages))
+    },
+    async countPendingChanges() {
+      return stmt('SELECT count(*) FROM hookline_changes WHERE error IS NULL')
+        .pluck()
+        .get() as number
+    },
+
+    async createSubscription(input) {
+      return tx(() => {
+        const existing = stmt(
+          "SELECT * FROM hookline_subscriptions WHERE event = ? AND target_url = ? AND status != 'removed' ORDER BY created_at LIMIT 1",
+        ).get(input.event, input.targetUrl) as SubscriptionRow | undefined
+        if (existing) return { subscription: toSubscription(existing), created: false }
+        stmt(
+          `INSERT INTO hookline_subscriptions (id, event, target_url, status, secret, headers, created_at, updated_at)
+           VALUES (?, ?, ?, 'active', ?, ?, ?, ?)`,
+        ).run(
+          input.id,
+          input.event,
+          input.targetUrl,
+          input.secret,
+          JSON.stringify(input.headers),
+          input.now,
+          input.now,
+        )
+        return { subscription: toSubscription(subscriptionById(input.id)!), created: true }
+      })
+    },
+    async getSubscription(id) {
+      const row = subscriptionById(id)
+      return row ? toSubscription(row) : null
+    },
+    async listSubscriptions(filter) {
+      const rows = stmt(
+        `SELECT * FROM hookline_subscriptions
+         WHERE (@event IS NULL OR event = @event) AND (@url IS NULL OR target_url = @url) AND (@all = 1 OR status != 'removed')
+         ORDER BY created_at, id`,
+      ).all({
+        event: filter.event ?? null,
+        url: filter.targetUrl ?? null,
+        all: filter.includeRemoved ? 1 : 0,
+      }) as SubscriptionRow[]
+      return rows.map(toSubscription)
+    },
+    async updateSubscription(id, patch: SubscriptionPatch, now) {
+      return tx(() => {
+        const row = subscriptionById(id)
+        if (!row || row.status === 'removed') return null
+        const status = patch.status ?? row.status
+        const disabledReason =
+          patch.disabledReason !== undefined
+            ? patch.disabledReason
+            : status === 'active'
+              ? null
+              : row.disabled_reason
+        stmt(
+          `UPDATE hookline_subscriptions SET status = ?, target_url = ?, headers = ?, disabled_reason = ?, updated_at = ?
+           WHERE id = ?`,
+        ).run(
+          status,
+          patch.targetUrl ?? row.target_url,
+          patch.headers ? JSON.stringify(patch.headers) : row.headers,
+          disabledReason,
+          now,
+          id,
+        )
+        if (status !== 'active') cancelPending(id, now)
+        return toSubscription(subscriptionById(id)!)
+      })
+    },
+    async removeSubscription(id, now, reason) {
+      return tx(() => {
+        const row = subscriptionById(id)
+        if (!row) return false
+        if (row.status !== 'removed') {
+          stmt(
+            "UPDATE hookline_subscriptions SET status = 'removed', disabled_reason = ?, updated_at = ? WHERE id = ?",
+          ).run(reason ?? 'unsubscribed', now, id)
+          cancelPending(id, now)
+        }
+        return true
+      })
+    },
+    async rotateSecret(id, secret, graceUntil, now) {
+      return tx(() => {
+        const row = subscriptionById(id)
+        if (!row || row.status === 'removed') return null
+        stmt(
+          `UPDATE hookline_subscriptions SET previous_secret = secret, previous_secret_expires_at = ?, secret = ?, updated_at = ?
+           WHERE id = ?`,
+        ).run(graceUntil, secret, now, id)
+        return toSubscription(subscriptionById(id)!)
+      })
+    },
+
+    async claimDeliveries(now, limit, leaseMs, exclude = []) {
+      return tx(() => {
+        const rows = stmt(
+          `SELECT d.id, d.message_id, d.subscription_id, d.event, d.attempts, m.body, s.target_url, s.secret,
+                  s.previous_secret, s.previous_secret_expires_at, s.headers
+           FROM hookline_deliveries d
+           JOIN hookline_messages m ON m.id = d.message_id
+           JOIN hookline_subscriptions s ON s.id = d.subscription_id
+           WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at <= @now
+             AND (d.lease_until IS NULL OR d.lease_until <= @now)
+             AND s.status = 'active'
+             AND d.subscription_id NOT IN (SELECT value FROM json_each(@exclude))
+           ORDER BY d.next_attempt_at, d.id
+           LIMIT @limit`,
+        ).all({ now, exclude: JSON.stringify(exclude), limit }) as JobRow[]
+        const lease = stmt('UPDATE hookline_deliveries SET lease_until = ? WHERE id = ?')
+        for (const r of rows) lease.run(now + leaseMs, r.id)
+        return rows.map((r) => toJob(r, now))
+      })
+    },
+    async recordAttempts(results: readonly AttemptResult[]) {
+      tx(() => {
+        for (const r of results) {
+          stmt(
+            `INSERT INTO hookline_attempts (delivery_id, attempted_at, duration_ms, status_code, response_body, error)
+             VALUES (?, ?, ?, ?, ?, ?)`,
+          ).run(r.deliveryId, r.attemptedAt, r.durationMs, r.statusCode, r.responseBody, r.error)
+          stmt(
+            `UPDATE hookline_deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, lease_until = NULL,
+               last_status_code = ?, last_error = ?, updated_at = ?
+             WHERE id = ?`,
+          ).run(r.status, r.nextAttemptAt, r.statusCode, r.error, r.attemptedAt, r.deliveryId)
+          if (r.subscriptionAction) {
+            stmt(
+              "UPDATE hookline_subscriptions SET status = ?, disabled_reason = ?, updated_at = ? WHERE id = ? AND status != 'removed'",
+            ).run(
+              r.subscriptionAction.status,
+              r.subscriptionAction.reason,
+              r.attemptedAt,
+              r.subscriptionId,
+            )
+            cancelPending(r.subscriptionId, r.attemptedAt)
+          }
+        }
+      })
+    },
+    async nextDueAt() {
+      return (
+        (stmt(
+          "SELECT min(next_attempt_at) FROM hookline_deliveries WHERE status IN ('pending', 'failed')",
+        )
+          .pluck()
+          .get() as number | null) ?? null
+      )
+    },
+    async releaseLeases() {
+      stmt('UPDATE hookline_deliveries SET lease_until = NULL WHERE lease_until IS NOT NULL').run()
+    },
+    async getDelivery(id) {
+      const row = stmt('SELECT * FROM hookline_deliveries WHERE id = ?').get(id) as
+        | DeliveryRow
+        | undefined
+      if (!row) return null
+      const attempts = stmt(
+        'SELECT * FROM hookline_attempts WHERE delivery_id = ? ORDER BY id',
+      ).all(id) as AttemptRow[]
+      return { ...toDelivery(row), attemptLog: attempts.map(toAttempt) }
+    },
+    async listDeliveries(filter: DeliveryFilter) {
+      const rows = stmt(
+        `SELECT * FROM hookline_deliveries
+         WHERE (@sub IS NULL OR subscription_id = @sub) AND (@status IS NULL OR status = @status)
+           AND (@event IS NULL OR event = @event)
+         ORDER BY created_at DESC, id DESC LIMIT @limit`,
+      ).all({
+        sub: filter.subscriptionId ?? null,
+        status: filter.status ?? null,
+        event: filter.event ?? null,
+        limit: filter.limit,
+      }) as DeliveryRow[]
+      return rows.map(toDelivery)
+    },
+    async retryDelivery(id, now) {
+      return tx(() => {
+        stmt(
+          `UPDATE hookline_deliveries SET status = ?, next_attempt_at = ?, lease_until = NULL, updated_at = ?
+           WHERE id = ?`,
+        ).run(D.pending, now, now, id)
+        const row = stmt('SELECT * FROM hookline_deliveries WHERE id = ?').get(id) as
+          | DeliveryRow
+          | undefined
+        return row ? toDelivery(row) : null
+      })
+    },
+    async getMessage(id) {
+      const row = stmt('SELECT * FROM hookline_messages WHERE id = ?').get(id) as
+        | MessageRow
+        | undefined
+      return row ? toMessage(row) : null
+    },
+    async countMessages(event) {
+      return stmt('SELECT count(*) FROM hookline_messages WHERE (@event IS NULL OR event = @event)')
+        .pluck()
+        .get({ event: event ?? null }) as number
+    },
+
+    async getMeta(key) {
+      return (
+        (stmt('SELECT value FROM hookline_meta WHERE key = ?').pluck().get(key) as
+          | string
+          | undefined) ?? null
+      )
+    },
+    async setMeta(key, value) {
+      stmt(
+        'INSERT INTO hookline_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      ).run(key, value)
+    },
+  }
+  return store
+}

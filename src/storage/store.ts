@@ -1,0 +1,119 @@
+import type {
+  Attempt,
+  AttemptResult,
+  Change,
+  Db,
+  Delivery,
+  DeliveryFilter,
+  DeliveryJob,
+  Message,
+  NewMessage,
+  NewSubscription,
+  RowId,
+  Subscription,
+  SubscriptionFilter,
+  SubscriptionPatch,
+} from './types.ts'
+
+/** What differs between backends, in one place. */
+export interface StoreCapabilities {
+  /** Several Hookline processes may deliver from the same database. */
+  readonly multiProcess: boolean
+  /** SQL dialect of the application's database, for payload builders' SQL. */
+  readonly dialect: 'sqlite' | 'postgres'
+}
+
+/**
+ * The storage port. Every method is one transaction at most; both SQLite and PostgreSQL
+ * implement it and pass the same contract suite (`test/storage/store.contract.ts`).
+ */
+export interface Store {
+  readonly capabilities: StoreCapabilities
+  /** A human-readable location, password hidden (for logs and errors). */
+  readonly description: string
+
+  /** Creates or upgrades Hookline's own tables. Idempotent. */
+  migrate(): Promise<void>
+  /** Runs SQL (the application's schema, in demos and tests). */
+  exec(sql: string): Promise<void>
+  close(): Promise<void>
+
+  // --- the application's tables -------------------------------------------------------
+  tableExists(table: string): Promise<boolean>
+  /**
+   * Installs (or refreshes, when columns changed) the row triggers of these tables, and
+   * removes Hookline's triggers from tables no longer tracked.
+   */
+  installCapture(tables: readonly string[]): Promise<void>
+  /** The ids of the most recent rows of a table (matching an SQL condition), newest first. */
+  recentRowIds(table: string, limit: number, where?: string): Promise<RowId[]>
+  readonly db: Db
+
+  // --- change log ---------------------------------------------------------------------
+  /** The oldest unconsumed changes, in commit order. */
+  readChanges(limit: number): Promise<Change[]>
+  /**
+   * In one transaction: stores the messages, creates one delivery per active
+   * subscription of each message's event, and marks the changes consumed. This is the
+   * outbox step: a crash before it leaves the changes to be read again, after it leaves
+   * nothing to redo.
+   */
+  commitChanges(
+    consumedChangeIds: readonly number[],
+    messages: readonly NewMessage[],
+  ): Promise<number>
+  /** Sets a change aside after its handler failed, so it does not block the others. */
+  failChange(changeId: number, error: string): Promise<void>
+  /** Stores messages that do not come from a change (app code, CLI, test sends). */
+  insertMessages(messages: readonly NewMessage[]): Promise<number>
+  countPendingChanges(): Promise<number>
+
+  // --- subscriptions ------------------------------------------------------------------
+  /** Returns the existing active or disabled subscription for the same event and URL, if any. */
+  createSubscription(
+    input: NewSubscription,
+  ): Promise<{ subscription: Subscription; created: boolean }>
+  getSubscription(id: string): Promise<Subscription | null>
+  listSubscriptions(filter: SubscriptionFilter): Promise<Subscription[]>
+  updateSubscription(
+    id: string,
+    patch: SubscriptionPatch,
+    now: number,
+  ): Promise<Subscription | null>
+  /** Marks it removed and cancels its pending deliveries. Returns false if it never existed. */
+  removeSubscription(id: string, now: number, reason?: string): Promise<boolean>
+  rotateSecret(
+    id: string,
+    secret: string,
+    graceUntil: number,
+    now: number,
+  ): Promise<Subscription | null>
+
+  // --- deliveries ---------------------------------------------------------------------
+  /**
+   * Claims up to `limit` due deliveries (next attempt at or before `now`) and leases them
+   * until `now + leaseMs`, skipping subscriptions in `excludeSubscriptionIds`.
+   */
+  claimDeliveries(
+    now: number,
+    limit: number,
+    leaseMs: number,
+    excludeSubscriptionIds?: readonly string[],
+  ): Promise<DeliveryJob[]>
+  /** Records attempts and their outcomes in one transaction. */
+  recordAttempts(results: readonly AttemptResult[]): Promise<void>
+  /** When the next delivery falls due, or null when none waits. */
+  nextDueAt(): Promise<number | null>
+  /** Ends the leases this process may hold (start-up after a crash, single-process stores). */
+  releaseLeases(): Promise<void>
+  getDelivery(id: string): Promise<(Delivery & { attemptLog: Attempt[] }) | null>
+  listDeliveries(filter: DeliveryFilter): Promise<Delivery[]>
+  /** Makes a delivery due now again (failed, dead or cancelled ones too). */
+  retryDelivery(id: string, now: number): Promise<Delivery | null>
+  getMessage(id: string): Promise<Message | null>
+  countMessages(event?: string): Promise<number>
+
+  // --- settings kept in the database ---------------------------------------------------
+  getMeta(key: string): Promise<string | null>
+  setMeta(key: string, value: string): Promise<void>
+}

@@ -1,0 +1,146 @@
+import type { ChangeAction, DeliveryState, SubscriptionState } from './states.ts'
+
+export type RowId = string | number
+export type Row = Record<string, unknown>
+
+/** One captured row change, as the tracking handler of its table receives it. */
+export interface Change {
+  /** Position in the change log; increases in commit order on SQLite. */
+  readonly id: number
+  readonly table: string
+  readonly action: ChangeAction
+  readonly rowId: RowId
+  /** The row before the change (update, delete); `null` for inserts. */
+  readonly before: Row | null
+  /** The row after the change (insert, update); `null` for deletes. */
+  readonly after: Row | null
+  readonly createdAt: number
+}
+
+export interface Subscription {
+  readonly id: string
+  readonly event: string
+  readonly targetUrl: string
+  readonly status: SubscriptionState
+  readonly secret: string
+  /** The secret that still signs during a rotation's grace period. */
+  readonly previousSecret: string | null
+  readonly previousSecretExpiresAt: number | null
+  readonly headers: Record<string, string>
+  readonly createdAt: number
+  readonly updatedAt: number
+  readonly disabledReason: string | null
+}
+
+export interface NewSubscription {
+  readonly id: string
+  readonly event: string
+  readonly targetUrl: string
+  readonly secret: string
+  readonly headers: Record<string, string>
+  readonly now: number
+}
+
+export interface SubscriptionFilter {
+  readonly event?: string
+  readonly targetUrl?: string
+  readonly includeRemoved?: boolean
+}
+
+export interface SubscriptionPatch {
+  readonly status?: 'active' | 'disabled'
+  readonly targetUrl?: string
+  readonly headers?: Record<string, string>
+  readonly disabledReason?: string | null
+}
+
+/** A message ready to be stored: the signed body is serialised once, here. */
+export interface NewMessage {
+  readonly id: string
+  readonly event: string
+  readonly rowId: RowId | null
+  /** The JSON envelope exactly as it is sent on the wire. */
+  readonly body: string
+  readonly createdAt: number
+  /** Deliver only to this subscription (test sends); otherwise to every active one. */
+  readonly onlySubscriptionId?: string
+}
+
+export interface Message {
+  readonly id: string
+  readonly event: string
+  readonly rowId: RowId | null
+  readonly body: string
+  readonly createdAt: number
+}
+
+/** A claimed delivery with all that sending it needs. */
+export interface DeliveryJob {
+  readonly id: string
+  readonly messageId: string
+  readonly subscriptionId: string
+  readonly event: string
+  readonly body: string
+  readonly targetUrl: string
+  readonly secrets: readonly string[]
+  readonly headers: Record<string, string>
+  /** Attempts made before this one. */
+  readonly attempts: number
+}
+
+export interface Delivery {
+  readonly id: string
+  readonly messageId: string
+  readonly subscriptionId: string
+  readonly event: string
+  readonly status: DeliveryState
+  readonly attempts: number
+  readonly nextAttemptAt: number | null
+  readonly lastStatusCode: number | null
+  readonly lastError: string | null
+  readonly createdAt: number
+  readonly updatedAt: number
+}
+
+export interface Attempt {
+  readonly id: number
+  readonly deliveryId: string
+  readonly attemptedAt: number
+  readonly durationMs: number
+  readonly statusCode: number | null
+  readonly responseBody: string | null
+  readonly error: string | null
+}
+
+export interface DeliveryFilter {
+  readonly subscriptionId?: string
+  readonly status?: DeliveryState
+  readonly event?: string
+  readonly limit: number
+}
+
+/** What one attempt led to, written back in batches. */
+export interface AttemptResult {
+  readonly deliveryId: string
+  readonly subscriptionId: string
+  readonly attemptedAt: number
+  readonly durationMs: number
+  readonly statusCode: number | null
+  readonly responseBody: string | null
+  readonly error: string | null
+  readonly status: DeliveryState
+  /** When to try again (`failed` only). */
+  readonly nextAttemptAt: number | null
+  /** The receiver asked to stop: remove or disable the subscription at once. */
+  readonly subscriptionAction: {
+    readonly status: 'removed' | 'disabled'
+    readonly reason: string
+  } | null
+}
+
+/** A query helper for payload builders that works on every store. `?` placeholders. */
+export interface Db {
+  one<T = Row>(sql: string, params?: readonly unknown[]): Promise<T>
+  maybeOne<T = Row>(sql: string, params?: readonly unknown[]): Promise<T | null>
+  all<T = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>
+}

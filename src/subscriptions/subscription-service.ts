@@ -1,0 +1,104 @@
+import type { Clock } from '../clock.ts'
+import { NotFoundError, ValidationError } from '../errors.ts'
+import type { EventCatalog } from '../events/event-catalog.ts'
+import { newId } from '../ids.ts'
+import { generateSecret } from '../signing/standard-webhooks.ts'
+import type { Store } from '../storage/store.ts'
+import type { Subscription, SubscriptionFilter } from '../storage/types.ts'
+import { checkHeaders, checkTargetUrl } from './target-url.ts'
+
+export interface SubscribeInput {
+  readonly event: string
+  readonly targetUrl: string
+  readonly headers?: Record<string, unknown>
+}
+
+export interface SubscriptionUpdate {
+  readonly status?: string
+  readonly targetUrl?: string
+  readonly headers?: Record<string, unknown>
+}
+
+/** REST Hooks subscriptions: the rules shared by the HTTP API, the CLI and embedded use. */
+export class SubscriptionService {
+  constructor(
+    private readonly store: Store,
+    private readonly catalog: EventCatalog,
+    private readonly clock: Clock,
+    private readonly rotationGraceMs: number,
+  ) {}
+
+  /** Subscribes a URL to an event; the same event and URL again returns the existing one. */
+  async subscribe(
+    input: SubscribeInput,
+  ): Promise<{ subscription: Subscription; created: boolean }> {
+    this.catalog.get(input.event)
+    const now = this.clock.now()
+    return this.store.createSubscription({
+      id: newId('sub', now),
+      event: input.event,
+      targetUrl: checkTargetUrl(input.targetUrl),
+      secret: generateSecret(),
+      headers: checkHeaders(input.headers ?? {}),
+      now,
+    })
+  }
+
+  /** Removes a subscription; removing a removed one is fine. Throws only if it never existed. */
+  async unsubscribe(id: string): Promise<void> {
+    if (!(await this.store.removeSubscription(id, this.clock.now())))
+      throw new NotFoundError('subscription_not_found', `no subscription has id '${id}'`)
+  }
+
+  /** Removes every subscription of a URL (for one event, or all). Returns how many. */
+  async unsubscribeByUrl(targetUrl: string, event?: string): Promise<number> {
+    const url = checkTargetUrl(targetUrl)
+    const subs = await this.store.listSubscriptions({ targetUrl: url, ...(event ? { event } : {}) })
+    for (const s of subs) await this.store.removeSubscription(s.id, this.clock.now())
+    return subs.length
+  }
+
+  async get(id: string): Promise<Subscription> {
+    const sub = await this.store.getSubscription(id)
+    if (!sub || sub.status === 'removed')
+      throw new NotFoundError('subscription_not_found', `no subscription has id '${id}'`)
+    return sub
+  }
+
+  list(filter: SubscriptionFilter): Promise<Subscription[]> {
+    const targetUrl = filter.targetUrl === undefined ? undefined : checkTargetUrl(filter.targetUrl)
+    return this.store.listSubscriptions({ ...filter, ...(targetUrl ? { targetUrl } : {}) })
+  }
+
+  async update(id: string, update: SubscriptionUpdate): Promise<Subscription> {
+    if (update.status !== undefined && update.status !== 'active' && update.status !== 'disabled')
+      throw new ValidationError(
+        'invalid_status',
+        `status '${update.status}' is not allowed: use 'active' or 'disabled'`,
+      )
+    const sub = await this.store.updateSubscription(
+      id,
+      {
+        ...(update.status
+          ? {
+              status: update.status,
+              disabledReason: update.status === 'disabled' ? 'disabled by an API client' : null,
+            }
+          : {}),
+        ...(update.targetUrl !== undefined ? { targetUrl: checkTargetUrl(update.targetUrl) } : {}),
+        ...(update.headers !== undefined ? { headers: checkHeaders(update.headers) } : {}),
+      },
+      this.clock.now(),
+    )
+    if (!sub) throw new NotFoundError('subscription_not_found', `no subscription has id '${id}'`)
+    return sub
+  }
+
+  /** A new secret; the old one keeps signing (both signatures sent) for the grace period. */
+  async rotateSecret(id: string): Promise<Subscription> {
+    const now = this.clock.now()
+    const sub = await this.store.rotateSecret(id, generateSecret(), now + this.rotationGraceMs, now)
+    if (!sub) throw new NotFoundError('subscription_not_found', `no subscription has id '${id}'`)
+    return sub
+  }
+}
