@@ -6,6 +6,7 @@ import type { CaptureConfig, DeliveryConfig } from './config/define-config.ts'
 import { Dispatcher } from './delivery/dispatcher.ts'
 import { HttpSender } from './delivery/http-sender.ts'
 import { DEFAULT_RETRY_SCHEDULE } from './delivery/retry-schedule.ts'
+import { TargetPolicy } from './delivery/target-policy.ts'
 import { ConfigError, NotFoundError, ValidationError } from './errors.ts'
 import type { EventDefinition } from './events/define-event.ts'
 import { newMessage } from './events/envelope.ts'
@@ -82,6 +83,8 @@ export class Hookline {
   readonly subscriptions: SubscriptionService
   readonly logger: Logger
   readonly clock: Clock
+  /** Where deliveries may go (SSRF protection). */
+  readonly targetPolicy: TargetPolicy
   readonly #emitter = new HooklineEmitter()
   #plan: TrackingPlan | null = null
   #consumer: ChangeConsumer | null = null
@@ -107,7 +110,12 @@ export class Hookline {
       d.rotationGraceMs ?? 86_400_000,
     )
     const timeoutMs = d.timeoutMs ?? 15_000
-    this.#sender = new HttpSender({ timeoutMs, connectionsPerOrigin: d.connectionsPerOrigin ?? 32 })
+    this.targetPolicy = new TargetPolicy(d)
+    this.#sender = new HttpSender({
+      timeoutMs,
+      connectionsPerOrigin: d.connectionsPerOrigin ?? 32,
+      policy: this.targetPolicy,
+    })
     this.#dispatcher = new Dispatcher({
       store,
       sender: this.#sender,

@@ -24,13 +24,14 @@ const withServer = (cmd: Command) =>
   withProject(cmd)
     .addOption(new Option('-p, --port <port>', 'API port (default 8080)'))
     .addOption(new Option('--host <host>', 'API address to listen on'))
+    .option('--allow-private-targets', 'deliver to loopback and private addresses too (on in dev)')
 
 withServer(program.command('start').description('run the API, capture and delivery')).action(
   (o: CliFlags) => serve('start', o),
 )
-withProject(program.command('worker').description('run capture and delivery only (no API)')).action(
-  (o: CliFlags) => serve('worker', o),
-)
+withProject(program.command('worker').description('run capture and delivery only (no API)'))
+  .option('--allow-private-targets', 'deliver to loopback and private addresses too')
+  .action((o: CliFlags) => serve('worker', o))
 withServer(
   program
     .command('dev')

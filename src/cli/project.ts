@@ -12,7 +12,7 @@ export const DEMO_CONFIG = fileURLToPath(
 
 export async function loadSettings(
   flags: CliFlags,
-  defaults: { configFile: string; host: string },
+  defaults: { configFile: string; host: string; allowPrivateTargets?: boolean },
 ) {
   const configFile = flags.config ?? defaults.configFile
   const project = await loadProject(configFile)

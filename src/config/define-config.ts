@@ -1,6 +1,7 @@
+import type { TargetPolicyConfig } from '../delivery/target-policy.ts'
 import type { Binding } from '../tracking/define-tracking.ts'
 
-export interface DeliveryConfig {
+export interface DeliveryConfig extends TargetPolicyConfig {
   /** Whole-attempt timeout in ms. Default 15 000. */
   readonly timeoutMs?: number
   /** Delays before each attempt in ms. Default: 0, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */

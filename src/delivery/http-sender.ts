@@ -2,11 +2,14 @@ import { Agent, request } from 'undici'
 import { signatureHeader } from '../signing/standard-webhooks.ts'
 import type { DeliveryJob } from '../storage/types.ts'
 import { VERSION } from '../version.ts'
+import type { TargetPolicy } from './target-policy.ts'
 
 /** At most this much of a response body is read and kept in the attempt log. */
 export const RESPONSE_BODY_LIMIT = 64 * 1024
 
 export interface SendOptions {
+  /** Where deliveries may go; checked on the resolved address at connect time. */
+  readonly policy: TargetPolicy
   /** The whole attempt (connect, headers, body) must finish within this. */
   readonly timeoutMs: number
   /** Keep-alive connections per target origin. */
@@ -19,6 +22,8 @@ export interface SendResult {
   readonly body: string | null
   /** A network error or timeout; null when a response arrived. */
   readonly error: string | null
+  /** The target policy refused the address: retrying cannot help. */
+  readonly refused?: boolean
   readonly durationMs: number
 }
 
@@ -36,7 +41,7 @@ export class HttpSender {
       keepAliveTimeout: 30_000,
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
-      connect: { timeout: Math.min(options.timeoutMs, 10_000) },
+      connect: { timeout: Math.min(options.timeoutMs, 10_000), lookup: options.policy.lookup },
     })
   }
 
@@ -44,6 +49,16 @@ export class HttpSender {
     const timestamp = Math.floor(nowMs / 1000)
     const started = performance.now()
     const elapsed = () => Math.round(performance.now() - started)
+    const refusal = this.options.policy.checkLiteral(job.targetUrl)
+    if (refusal)
+      return {
+        statusCode: null,
+        headers: {},
+        body: null,
+        error: refusal,
+        refused: true,
+        durationMs: 0,
+      }
     try {
       const res = await request(job.targetUrl, {
         method: 'POST',
@@ -73,6 +88,7 @@ export class HttpSender {
         headers: {},
         body: null,
         error: describeError(error),
+        refused: errorCode(error) === 'ETARGETREFUSED',
         durationMs: elapsed(),
       }
     }
@@ -97,10 +113,14 @@ async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }): Pr
   return Buffer.concat(chunks).subarray(0, RESPONSE_BODY_LIMIT).toString('utf8')
 }
 
+function errorCode(error: unknown): string | undefined {
+  const e = error as { code?: string; cause?: { code?: string } } | undefined
+  return e?.code ?? e?.cause?.code
+}
+
 function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error)
-  const code =
-    (error as { code?: string }).code ?? (error.cause as { code?: string } | undefined)?.code
+  const code = errorCode(error)
   if (
     error.name === 'TimeoutError' ||
     code === 'UND_ERR_HEADERS_TIMEOUT' ||

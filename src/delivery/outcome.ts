@@ -40,7 +40,10 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
  * reads status codes and receiver control headers.
  */
 export function interpretResponse(res: SendResult, now: number): Error | null {
-  if (res.statusCode === null) return new Error(res.error ?? 'no response')
+  if (res.statusCode === null)
+    return res.refused
+      ? new NonRetriableError(res.error ?? 'target refused')
+      : new Error(res.error ?? 'no response')
   const control = header(res, 'webhook-delivery')?.trim().toLowerCase()
   if (res.statusCode === 410)
     return new SubscriptionRefusedError('receiver answered 410 Gone', 'removed')

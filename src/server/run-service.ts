@@ -34,7 +34,7 @@ export async function runService(options: {
       tracking: project.tracking,
       bindings: project.config.bindings ?? [],
       ...(initSql ? { initSql } : {}),
-      ...(project.config.delivery ? { delivery: project.config.delivery } : {}),
+      delivery: { ...project.config.delivery, allowPrivateTargets: settings.allowPrivateTargets },
       ...(project.config.capture ? { capture: project.config.capture } : {}),
       logger,
     })

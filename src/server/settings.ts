@@ -13,6 +13,7 @@ export interface CliFlags {
   readonly database?: string
   readonly port?: string
   readonly host?: string
+  readonly allowPrivateTargets?: boolean
 }
 
 export interface Settings {
@@ -21,6 +22,8 @@ export interface Settings {
   readonly port: number
   readonly host: string
   readonly apiKey: string | undefined
+  /** Loopback and private targets allowed (dev, or explicitly). */
+  readonly allowPrivateTargets: boolean
 }
 
 function parsePort(value: string, source: string): number {
@@ -37,8 +40,9 @@ export function resolveSettings(
   config: {
     database?: string
     server?: { port?: number; host?: string; apiKeys?: readonly string[] }
+    delivery?: { allowPrivateTargets?: boolean }
   },
-  defaults: { configFile: string; host: string },
+  defaults: { configFile: string; host: string; allowPrivateTargets?: boolean },
 ): Settings {
   const port = flags.port
     ? parsePort(flags.port, '--port')
@@ -51,6 +55,14 @@ export function resolveSettings(
     port,
     host: flags.host ?? env.HOOKLINE_HOST ?? config.server?.host ?? defaults.host,
     apiKey: env.HOOKLINE_API_KEY || config.server?.apiKeys?.[0],
+    allowPrivateTargets:
+      flags.allowPrivateTargets ??
+      (env.HOOKLINE_ALLOW_PRIVATE_TARGETS
+        ? env.HOOKLINE_ALLOW_PRIVATE_TARGETS === 'true'
+        : undefined) ??
+      config.delivery?.allowPrivateTargets ??
+      defaults.allowPrivateTargets ??
+      false,
   }
 }
 

@@ -12,6 +12,7 @@ export async function serve(mode: ServeMode, flags: CliFlags): Promise<void> {
   const { project, settings } = await loadSettings(flags, {
     configFile: mode === 'dev' ? DEMO_CONFIG : 'hookline.config.ts',
     host: mode === 'dev' ? '127.0.0.1' : '0.0.0.0',
+    allowPrivateTargets: mode === 'dev',
   })
   const logger = pino({
     level: process.env.HOOKLINE_LOG_LEVEL ?? (mode === 'dev' ? 'warn' : 'info'),
