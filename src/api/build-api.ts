@@ -1,12 +1,15 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
 import type { Logger } from 'pino'
 import { HooklineError } from '../errors.ts'
 import type { Hookline } from '../hookline.ts'
+import { VERSION } from '../version.ts'
 import { bearerAuth } from './auth.ts'
 import { toErrorResponse } from './error-status.ts'
+import { openApiDocument, recordRoutes } from './openapi.ts'
 import { catalogRoutes } from './routes/catalog.ts'
 import { deliveryRoutes } from './routes/deliveries.ts'
 import { subscriptionRoutes } from './routes/subscriptions.ts'
+import { Health } from './schemas.ts'
 import { fromSchemaErrors } from './validation-error.ts'
 
 export interface ApiOptions {
@@ -17,7 +20,7 @@ export interface ApiOptions {
   readonly logger?: Logger
 }
 
-const PUBLIC_PATHS = new Set(['/healthz', '/readyz'])
+const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/openapi.json'])
 
 /**
  * The HTTP API of DESIGN §3 on Fastify: REST Hooks subscriptions, perform-list, the event
@@ -32,11 +35,27 @@ export async function buildApi(hookline: Hookline, options: ApiOptions): Promise
     bodyLimit,
     loggerInstance: (options.logger ?? hookline.logger) as FastifyBaseLogger,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    // A malformed or overlong path is answered before routing: keep the error shape there too.
+    frameworkErrors: (error, _req, reply) => {
+      const { status, body } = toErrorResponse(error, bodyLimit)
+      return (reply as FastifyReply).status(status).send(body)
+    },
   })
+  const routes = recordRoutes(app)
   const checkKey = bearerAuth(options.apiKeys)
 
   app.addHook('onRequest', async (req) => {
     if (!PUBLIC_PATHS.has(req.url.split('?')[0]!)) checkKey(req.headers.authorization)
+  })
+
+  // JSON only: a text/plain body is refused (415) instead of failing validation as a string.
+  // An empty JSON body is fine on routes that take none: many HTTP clients send
+  // content-type: application/json on every DELETE.
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser(['application/json', 'text/plain'])
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body === '' && !req.routeOptions.schema?.body) return done(null, undefined)
+    parseJson(req, body as string, done)
   })
 
   app.setSchemaErrorFormatter((errors, dataVar) =>
@@ -62,8 +81,11 @@ export async function buildApi(hookline: Hookline, options: ApiOptions): Promise
     }),
   )
 
-  app.get('/healthz', async () => ({ status: 'ok' }))
-  app.get('/readyz', async (_req, reply) => {
+  const health = (summary: string) => ({
+    schema: { doc: { summary, tag: 'health', response: Health, public: true } },
+  })
+  app.get('/healthz', health('Liveness'), async () => ({ status: 'ok' }))
+  app.get('/readyz', health('Readiness: the database answers'), async (_req, reply) => {
     try {
       await hookline.store.countPendingChanges()
       return { status: 'ready' }
@@ -75,6 +97,11 @@ export async function buildApi(hookline: Hookline, options: ApiOptions): Promise
   subscriptionRoutes(app, hookline)
   catalogRoutes(app, hookline)
   deliveryRoutes(app, hookline)
+  app.get(
+    '/openapi.json',
+    { schema: { doc: { summary: 'This OpenAPI document', tag: 'health', public: true } } },
+    async () => openApiDocument(routes, VERSION),
+  )
   await app.ready()
   return app
 }

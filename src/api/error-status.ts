@@ -17,6 +17,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   invalid_status: 422,
   missing_row_id: 422,
   method_not_allowed: 405,
+  invalid_path: 400,
+  path_too_long: 414,
 }
 
 /** Fastify's own errors, renamed into Hookline's codes. */
@@ -26,12 +28,16 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_request',
+  FST_ERR_BAD_URL: 'invalid_path',
+  FST_ERR_MAX_PARAM_LENGTH: 'path_too_long',
 }
 
 const FRIENDLY_MESSAGES: Record<string, string> = {
   invalid_json:
     'the request body is not valid JSON: send a JSON object with content-type: application/json',
   unsupported_media_type: 'send the body as JSON with content-type: application/json',
+  invalid_path: 'the path is not valid: check its percent-encoding',
+  path_too_long: 'a path segment is too long: ids and event names are at most 100 characters',
 }
 
 export interface ErrorBody {

@@ -69,3 +69,51 @@ export const Subscription = Type.Object({
 export const ErrorResponse = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String() }),
 })
+
+/** The body of a delivery, and of each perform-list sample (DESIGN §4). */
+export const Envelope = Type.Object({
+  id: Type.String(),
+  type: Type.String(),
+  timestamp: Type.String({ format: 'date-time' }),
+  data: Type.Unknown(),
+})
+
+export const EventEntry = Type.Object({
+  name: Type.String(),
+  description: Type.String(),
+  table: Nullable(Type.String()),
+  schema: Nullable(Type.Object({})),
+  sample: Type.Unknown(),
+})
+
+const Time = Nullable(Type.String({ format: 'date-time' }))
+
+export const Delivery = Type.Object({
+  id: Type.String(),
+  message_id: Type.String(),
+  subscription_id: Type.String(),
+  event: Type.String(),
+  status: Type.String(),
+  attempts: Type.Integer(),
+  next_attempt_at: Time,
+  last_status_code: Nullable(Type.Integer()),
+  last_error: Nullable(Type.String()),
+  created_at: Time,
+  updated_at: Time,
+})
+
+export const Attempt = Type.Object({
+  id: Type.Integer(),
+  attempted_at: Time,
+  duration_ms: Type.Number(),
+  status_code: Nullable(Type.Integer()),
+  response_body: Nullable(Type.String()),
+  error: Nullable(Type.String()),
+})
+
+export const DeliveryWithAttempts = Type.Composite([
+  Delivery,
+  Type.Object({ attempt_log: Type.Array(Attempt) }),
+])
+
+export const Health = Type.Object({ status: Type.String() })

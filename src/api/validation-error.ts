@@ -34,11 +34,19 @@ export function fromSchemaErrors(errors: readonly AjvError[], context: string): 
       return new ValidationError(
         'invalid_request',
         `${where} must be of type ${String(e.params.type)}`,
-        { field },
+        field ? { field } : undefined,
+      )
+    case 'minProperties':
+      return new ValidationError(
+        'invalid_request',
+        `${where} is empty: give at least ${String(e.params.limit)} field(s) to change`,
+        field ? { field } : undefined,
       )
     default:
-      return new ValidationError('invalid_request', `${where} ${e.message ?? 'is invalid'}`, {
-        field,
-      })
+      return new ValidationError(
+        'invalid_request',
+        `${where} ${e.message ?? 'is invalid'}`,
+        field ? { field } : undefined,
+      )
   }
 }

@@ -1,4 +1,4 @@
-import type { Static } from '@sinclair/typebox'
+import { type Static, Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { ValidationError } from '../../errors.ts'
 import type { Hookline } from '../../hookline.ts'
@@ -7,10 +7,12 @@ import {
   IdParams,
   PatchSubscriptionBody,
   SubscribeBody,
+  Subscription,
   SubscriptionQuery,
   TARGET_URL_ALIASES,
   UnsubscribeBody,
 } from '../schemas.ts'
+import { noBody } from './no-body.ts'
 
 /** The one target URL of a body that may name it under any of the aliases. */
 function targetUrlOf(body: Record<string, unknown>, required: boolean): string | undefined {
@@ -34,13 +36,24 @@ function targetUrlOf(body: Record<string, unknown>, required: boolean): string |
 }
 
 const BASE = '/api/v1/webhooks'
+const tag = 'subscriptions'
 
 export function subscriptionRoutes(app: FastifyInstance, hookline: Hookline): void {
   const service = hookline.subscriptions
 
   app.post<{ Body: Static<typeof SubscribeBody> }>(
     `${BASE}/subscribe`,
-    { schema: { body: SubscribeBody } },
+    {
+      schema: {
+        body: SubscribeBody,
+        doc: {
+          summary: 'Subscribe a target URL to an event',
+          tag,
+          status: 201,
+          response: Subscription,
+        },
+      },
+    },
     async (req, reply) => {
       const { subscription, created } = await service.subscribe({
         event: req.body.event,
@@ -56,7 +69,12 @@ export function subscriptionRoutes(app: FastifyInstance, hookline: Hookline): vo
 
   app.post<{ Body: Static<typeof UnsubscribeBody> }>(
     `${BASE}/unsubscribe`,
-    { schema: { body: UnsubscribeBody } },
+    {
+      schema: {
+        body: UnsubscribeBody,
+        doc: { summary: 'Unsubscribe a target URL', tag, status: 204 },
+      },
+    },
     async (req, reply) => {
       await service.unsubscribeByUrl(targetUrlOf(req.body, true)!, req.body.event)
       return reply.status(204).send()
@@ -65,7 +83,12 @@ export function subscriptionRoutes(app: FastifyInstance, hookline: Hookline): vo
 
   app.get<{ Querystring: Static<typeof SubscriptionQuery> }>(
     `${BASE}/subscriptions`,
-    { schema: { querystring: SubscriptionQuery } },
+    {
+      schema: {
+        querystring: SubscriptionQuery,
+        doc: { summary: 'List subscriptions', tag, response: Type.Array(Subscription) },
+      },
+    },
     async (req) => {
       const subs = await service.list({
         ...(req.query.event ? { event: req.query.event } : {}),
@@ -77,13 +100,24 @@ export function subscriptionRoutes(app: FastifyInstance, hookline: Hookline): vo
 
   app.get<{ Params: Static<typeof IdParams> }>(
     `${BASE}/subscriptions/:id`,
-    { schema: { params: IdParams } },
+    {
+      schema: {
+        params: IdParams,
+        doc: { summary: 'Read a subscription', tag, response: Subscription },
+      },
+    },
     async (req) => presentSubscription(await service.get(req.params.id)),
   )
 
   app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof PatchSubscriptionBody> }>(
     `${BASE}/subscriptions/:id`,
-    { schema: { params: IdParams, body: PatchSubscriptionBody } },
+    {
+      schema: {
+        params: IdParams,
+        body: PatchSubscriptionBody,
+        doc: { summary: 'Update a subscription', tag, response: Subscription },
+      },
+    },
     async (req) =>
       presentSubscription(
         await service.update(req.params.id, {
@@ -96,7 +130,10 @@ export function subscriptionRoutes(app: FastifyInstance, hookline: Hookline): vo
 
   app.delete<{ Params: Static<typeof IdParams> }>(
     `${BASE}/subscriptions/:id`,
-    { schema: { params: IdParams } },
+    {
+      preValidation: noBody,
+      schema: { params: IdParams, doc: { summary: 'Unsubscribe by id', tag, status: 204 } },
+    },
     async (req, reply) => {
       await service.unsubscribe(req.params.id)
       return reply.status(204).send()
@@ -105,7 +142,13 @@ export function subscriptionRoutes(app: FastifyInstance, hookline: Hookline): vo
 
   app.post<{ Params: Static<typeof IdParams> }>(
     `${BASE}/subscriptions/:id/rotate-secret`,
-    { schema: { params: IdParams } },
+    {
+      preValidation: noBody,
+      schema: {
+        params: IdParams,
+        doc: { summary: 'Rotate the signing secret', tag, response: Subscription },
+      },
+    },
     async (req) => presentSubscription(await service.rotateSecret(req.params.id)),
   )
 }
