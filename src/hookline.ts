@@ -4,6 +4,11 @@ import { watchSqliteWal } from './capture/file-watcher.ts'
 import { type Clock, systemClock } from './clock.ts'
 import type { CaptureConfig, DeliveryConfig } from './config/define-config.ts'
 import { Dispatcher } from './delivery/dispatcher.ts'
+import {
+  assessHealth,
+  DEFAULT_HEALTH_POLICY,
+  type HealthPolicy,
+} from './delivery/endpoint-health.ts'
 import { HttpSender } from './delivery/http-sender.ts'
 import { DEFAULT_RETRY_SCHEDULE } from './delivery/retry-schedule.ts'
 import { TargetPolicy } from './delivery/target-policy.ts'
@@ -11,12 +16,14 @@ import { ConfigError, NotFoundError, ValidationError } from './errors.ts'
 import type { EventDefinition } from './events/define-event.ts'
 import { newMessage } from './events/envelope.ts'
 import { EventCatalog, type EventSource } from './events/event-catalog.ts'
+import { OPERATIONAL_EVENTS, operationalEvents } from './events/operational-events.ts'
 import { performList } from './events/perform-list.ts'
 import { HooklineEmitter, type HooklineEventMap } from './hookline-events.ts'
+import { newId } from './ids.ts'
 import { openStore } from './storage/open-store.ts'
 import { DELIVERY_STATES, type DeliveryState } from './storage/states.ts'
 import type { Store } from './storage/store.ts'
-import type { DeliveryFilter, RowId } from './storage/types.ts'
+import type { AttemptResult, DeliveryFilter, HealthChange, RowId } from './storage/types.ts'
 import { SubscriptionService } from './subscriptions/subscription-service.ts'
 import type { Binding, TrackingDefinition } from './tracking/define-tracking.ts'
 import { TrackingPlan, type TrackingSource } from './tracking/tracking-plan.ts'
@@ -91,6 +98,9 @@ export class Hookline {
   readonly #dispatcher: Dispatcher
   readonly #sender: HttpSender
   #unwatch: (() => void) | null = null
+  #pruneTimer: NodeJS.Timeout | null = null
+  readonly #health: HealthPolicy
+  readonly #retentionMs: number
   #started = false
 
   constructor(
@@ -99,9 +109,10 @@ export class Hookline {
   ) {
     this.clock = options.clock ?? systemClock
     this.logger = options.logger ?? pino({ level: 'silent' })
-    this.catalog = new EventCatalog(
-      toSources(options.events, (name, definition) => ({ name, definition })),
-    )
+    this.catalog = new EventCatalog([
+      ...toSources(options.events, (name, definition) => ({ name, definition })),
+      ...operationalEvents((id) => store.getSubscription(id)),
+    ])
     const d = options.delivery ?? {}
     this.subscriptions = new SubscriptionService(
       store,
@@ -131,7 +142,73 @@ export class Hookline {
       perSubscriptionConcurrency: d.perSubscriptionConcurrency ?? 16,
       leaseMs: d.leaseMs ?? Math.max(120_000, timeoutMs * 4),
       pollIntervalMs: d.pollIntervalMs ?? 1000,
+      onRecorded: (results, health) => this.#afterAttempts(results, health),
     })
+    this.#health = { ...DEFAULT_HEALTH_POLICY, ...d.health }
+    this.#retentionMs = d.retentionMs ?? 30 * 86_400_000
+  }
+
+  /** Reports failing and recovered subscriptions, and disables those failing too long. */
+  async #afterAttempts(
+    results: readonly AttemptResult[],
+    health: readonly HealthChange[],
+  ): Promise<void> {
+    const now = this.clock.now()
+    for (const r of results)
+      if (r.subscriptionAction) await this.trigger(OPERATIONAL_EVENTS.disabled, r.subscriptionId)
+    for (const change of health) {
+      for (const verdict of assessHealth(change, now, this.#health)) {
+        if (verdict.kind === 'disable') {
+          await this.store.updateSubscription(
+            change.subscriptionId,
+            { status: 'disabled', disabledReason: verdict.reason },
+            now,
+          )
+          this.logger.warn(
+            { subscription: change.subscriptionId, reason: verdict.reason },
+            'subscription:disabled',
+          )
+        }
+        const event =
+          verdict.kind === 'disable'
+            ? OPERATIONAL_EVENTS.disabled
+            : OPERATIONAL_EVENTS[verdict.kind]
+        await this.trigger(event, change.subscriptionId)
+      }
+    }
+  }
+
+  /** Delivers the event's sample to one subscription now; resolves with the attempt. */
+  async sendTest(subscriptionId: string) {
+    const sub = await this.subscriptions.get(subscriptionId)
+    const { definition } = this.catalog.get(sub.event)
+    const now = this.clock.now()
+    const deliveryId = newId('dlv', now)
+    const message = newMessage(sub.event, null, definition.sample ?? {}, now, sub.id)
+    await this.store.insertMessages([{ ...message, onlyDeliveryId: deliveryId }])
+    const job = await this.store.claimDelivery(deliveryId, now, 60_000)
+    if (!job)
+      throw new NotFoundError(
+        'delivery_not_found',
+        `the test delivery ${deliveryId} could not be claimed`,
+      )
+    const result = await this.#dispatcher.attemptNow(job)
+    return { ...(await this.getDelivery(deliveryId)), result }
+  }
+
+  /** Makes a subscription's failed, dead and cancelled deliveries since `since` due again. */
+  async recover(subscriptionId: string, since: number): Promise<number> {
+    await this.subscriptions.get(subscriptionId)
+    const n = await this.store.recoverDeliveries(subscriptionId, since, this.clock.now())
+    this.#dispatcher.nudge()
+    return n
+  }
+
+  /** Deletes finished messages older than the retention period. Returns how many. */
+  async prune(): Promise<number> {
+    const n = await this.store.prune(this.clock.now() - this.#retentionMs)
+    if (n > 0) this.logger.info({ messages: n }, 'retention:pruned')
+    return n
   }
 
   /** Migrates, creates the app's tables if `initSql` says so, checks the project, installs capture. */
@@ -186,14 +263,20 @@ export class Hookline {
     await this.init()
     if (this.#started) return
     this.#started = true
+    const wake = () => {
+      this.#consumer?.nudge()
+      this.#dispatcher.nudge()
+    }
     const filename = (this.store as { filename?: string }).filename
-    if (filename && filename !== ':memory:')
-      this.#unwatch = watchSqliteWal(filename, () => {
-        this.#consumer?.nudge()
-        this.#dispatcher.nudge()
-      })
+    if (filename && filename !== ':memory:') this.#unwatch = watchSqliteWal(filename, wake)
+    // Other Hookline processes on the same database announce the deliveries they add.
+    else if (this.store.onNotify) this.#unwatch = this.store.onNotify(wake)
     this.#consumer!.start()
     this.#dispatcher.start()
+    const prune = () =>
+      this.prune().catch((error) => this.logger.error({ err: error }, 'retention:error'))
+    void prune()
+    this.#pruneTimer = setInterval(prune, 3_600_000).unref()
     this.logger.info(
       { database: this.store.description, tables: this.trackedTables },
       'hookline:started',
@@ -202,6 +285,8 @@ export class Hookline {
 
   /** Stops capture and delivery, waits for attempts in flight, closes the store. Idempotent. */
   async stop(): Promise<void> {
+    if (this.#pruneTimer) clearInterval(this.#pruneTimer)
+    this.#pruneTimer = null
     this.#unwatch?.()
     this.#unwatch = null
     await this.#consumer?.stop()

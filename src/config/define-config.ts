@@ -1,3 +1,4 @@
+import type { HealthPolicy } from '../delivery/endpoint-health.ts'
 import type { TargetPolicyConfig } from '../delivery/target-policy.ts'
 import type { Binding } from '../tracking/define-tracking.ts'
 
@@ -20,6 +21,10 @@ export interface DeliveryConfig extends TargetPolicyConfig {
   readonly rotationGraceMs?: number
   /** Longest sleep between checks for due deliveries, in ms. Default 1 000. */
   readonly pollIntervalMs?: number
+  /** When a failing subscription is reported and disabled. */
+  readonly health?: Partial<HealthPolicy>
+  /** Messages (with their deliveries and attempts) older than this are deleted once finished, in ms. Default 30 days. */
+  readonly retentionMs?: number
 }
 
 export interface CaptureConfig {

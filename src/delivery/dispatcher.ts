@@ -3,7 +3,7 @@ import { WakeSignal } from '../capture/wake-signal.ts'
 import type { Clock } from '../clock.ts'
 import type { HooklineEmitter } from '../hookline-events.ts'
 import type { Store } from '../storage/store.ts'
-import type { AttemptResult, DeliveryJob } from '../storage/types.ts'
+import type { AttemptResult, DeliveryJob, HealthChange } from '../storage/types.ts'
 import type { HttpSender } from './http-sender.ts'
 import { decideOutcome, type OutcomePolicy } from './outcome.ts'
 
@@ -22,17 +22,24 @@ export interface DispatcherOptions {
   readonly leaseMs: number
   /** Longest sleep when nothing is due (other processes may add work). */
   readonly pollIntervalMs: number
+  /** Called once a batch of attempts is written, with how each subscription's health moved. */
+  readonly onRecorded?: (
+    results: readonly AttemptResult[],
+    health: readonly HealthChange[],
+  ) => Promise<void>
 }
 
 /**
  * Claims due deliveries in batches, sends them concurrently within the global and
  * per-subscription limits, and writes the attempts back in batches.
+ *
+ * Isolation: a subscription at its limit is left out of claims, and any delivery claimed
+ * beyond a limit is handed back at once, so a slow or dead endpoint holds at most its own
+ * slots and never delays the others.
  */
 export class Dispatcher {
   #inFlight = 0
   readonly #perSubscription = new Map<string, number>()
-  readonly #waiting = new Map<string, DeliveryJob[]>()
-  #waitingCount = 0
   #results: AttemptResult[] = []
   #flushing: Promise<void> | null = null
   readonly #signal = new WakeSignal()
@@ -63,7 +70,7 @@ export class Dispatcher {
     this.#signal.wake()
   }
 
-  /** Delivers everything due now and records it (tests, `hookline trigger`, shutdown). */
+  /** Delivers everything due now and records it (tests, shutdown). */
   async drain(): Promise<void> {
     for (;;) {
       const claimed = await this.fill()
@@ -73,10 +80,14 @@ export class Dispatcher {
     }
   }
 
-  /** Claims as many due deliveries as there are free slots and starts them. */
+  /**
+   * Claims as many due deliveries as there are free slots and starts them. Under load it
+   * waits until a quarter of the slots are free, so that claims come in batches rather
+   * than one query per finished attempt.
+   */
   async fill(): Promise<number> {
-    const free = this.o.concurrency - this.#inFlight - this.#waitingCount
-    if (free <= 0) return 0
+    const free = this.o.concurrency - this.#inFlight
+    if (free <= 0 || (this.#inFlight > 0 && free < this.o.concurrency / 4)) return 0
     const saturated = [...this.#perSubscription]
       .filter(([, n]) => n >= this.o.perSubscriptionConcurrency)
       .map(([id]) => id)
@@ -86,8 +97,22 @@ export class Dispatcher {
       this.o.leaseMs,
       saturated,
     )
-    for (const job of jobs) this.#startOrQueue(job)
-    return jobs.length
+    const handBack: string[] = []
+    for (const job of jobs) {
+      if ((this.#perSubscription.get(job.subscriptionId) ?? 0) >= this.o.perSubscriptionConcurrency)
+        handBack.push(job.id)
+      else this.#start(job)
+    }
+    if (handBack.length > 0) await this.o.store.releaseDeliveries(handBack)
+    return jobs.length - handBack.length
+  }
+
+  /** Sends one claimed delivery now and records it; resolves with its outcome (test sends). */
+  async attemptNow(job: DeliveryJob): Promise<AttemptResult> {
+    const result = await this.#send(job)
+    this.#results.push(result)
+    await this.flush()
+    return result
   }
 
   /** Writes the recorded attempts. Safe to call at any time. */
@@ -118,18 +143,18 @@ export class Dispatcher {
     }
   }
 
-  #startOrQueue(job: DeliveryJob): void {
-    const busy = this.#perSubscription.get(job.subscriptionId) ?? 0
-    if (busy >= this.o.perSubscriptionConcurrency) {
-      const queue = this.#waiting.get(job.subscriptionId) ?? []
-      queue.push(job)
-      this.#waiting.set(job.subscriptionId, queue)
-      this.#waitingCount++
-      return
-    }
+  #start(job: DeliveryJob): void {
     this.#inFlight++
-    this.#perSubscription.set(job.subscriptionId, busy + 1)
-    void this.#attempt(job).finally(() => this.#release(job.subscriptionId))
+    this.#perSubscription.set(
+      job.subscriptionId,
+      (this.#perSubscription.get(job.subscriptionId) ?? 0) + 1,
+    )
+    void this.#send(job)
+      .then((result) => {
+        this.#results.push(result)
+        this.#scheduleFlush()
+      })
+      .finally(() => this.#release(job.subscriptionId))
   }
 
   #release(subscriptionId: string): void {
@@ -137,27 +162,18 @@ export class Dispatcher {
     const left = (this.#perSubscription.get(subscriptionId) ?? 1) - 1
     if (left === 0) this.#perSubscription.delete(subscriptionId)
     else this.#perSubscription.set(subscriptionId, left)
-    const next = this.#waiting.get(subscriptionId)?.shift()
-    if (next) {
-      this.#waitingCount--
-      if (this.#waiting.get(subscriptionId)?.length === 0) this.#waiting.delete(subscriptionId)
-      this.#startOrQueue(next)
-    }
     this.#signal.wake()
-    if (this.#inFlight === 0 && this.#waitingCount === 0)
-      for (const resolve of this.#idle.splice(0)) resolve()
+    if (this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve()
   }
 
-  async #attempt(job: DeliveryJob): Promise<void> {
+  async #send(job: DeliveryJob): Promise<AttemptResult> {
     const attemptedAt = this.o.clock.now()
     const res = await this.o.sender.send(job, attemptedAt)
-    const result = decideOutcome(job, res, attemptedAt, this.o.policy)
-    this.#results.push(result)
-    this.#scheduleFlush()
+    return decideOutcome(job, res, attemptedAt, this.o.policy)
   }
 
   #whenIdle(): Promise<void> {
-    if (this.#inFlight === 0 && this.#waitingCount === 0) return Promise.resolve()
+    if (this.#inFlight === 0) return Promise.resolve()
     return new Promise((resolve) => this.#idle.push(resolve))
   }
 
@@ -166,14 +182,23 @@ export class Dispatcher {
     this.#flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
       const batch = this.#results
       this.#results = []
+      let health: HealthChange[]
       try {
-        await this.o.store.recordAttempts(batch)
-        for (const result of batch) this.o.emitter.emit('delivery:attempted', result)
+        health = await this.o.store.recordAttempts(batch)
       } catch (error) {
-        // Keep them: the leases stop anyone else from sending these until we retry the write.
+        // Keep them: the leases stop anyone else from sending these until the write succeeds.
         this.#results.unshift(...batch)
         this.o.logger.error({ err: error, attempts: batch.length }, 'delivery:error')
         await new Promise((resolve) => setTimeout(resolve, 500))
+        this.#flushing = null
+        this.#scheduleFlush()
+        return
+      }
+      try {
+        for (const result of batch) this.o.emitter.emit('delivery:attempted', result)
+        await this.o.onRecorded?.(batch, health)
+      } catch (error) {
+        this.o.logger.error({ err: error }, 'delivery:error')
       } finally {
         this.#flushing = null
         if (this.#results.length > 0) this.#scheduleFlush()

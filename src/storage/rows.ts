@@ -14,6 +14,9 @@ export interface SubscriptionRow {
   created_at: number | string
   updated_at: number | string
   disabled_reason: string | null
+  ordering: string
+  consecutive_failures: number
+  failing_since: number | string | null
 }
 
 export interface ChangeRow {
@@ -90,6 +93,9 @@ export function toSubscription(r: SubscriptionRow): Subscription {
     createdAt: toMs(r.created_at),
     updatedAt: toMs(r.updated_at),
     disabledReason: r.disabled_reason,
+    ordering: r.ordering === 'strict' ? 'strict' : 'concurrent',
+    consecutiveFailures: r.consecutive_failures,
+    failingSince: toMsOrNull(r.failing_since),
   }
 }
 

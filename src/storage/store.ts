@@ -6,6 +6,7 @@ import type {
   Delivery,
   DeliveryFilter,
   DeliveryJob,
+  HealthChange,
   Message,
   NewMessage,
   NewSubscription,
@@ -67,6 +68,17 @@ export interface Store {
   /** Stores messages that do not come from a change (app code, CLI, test sends). */
   insertMessages(messages: readonly NewMessage[]): Promise<number>
   countPendingChanges(): Promise<number>
+  /**
+   * Stores shared by several processes elect one change consumer: true while this process
+   * holds that role (taking it when it is free, e.g. after the holder died). Stores without
+   * it have one consumer per database by construction.
+   */
+  acquireChangeConsumerLock?(): Promise<boolean>
+  /**
+   * Calls `listener` when another process (or this one) may have added due deliveries or
+   * changes; returns an unsubscribe function. Stores without it rely on polling.
+   */
+  onNotify?(listener: () => void): () => void
 
   // --- subscriptions ------------------------------------------------------------------
   /** Returns the existing active or disabled subscription for the same event and URL, if any. */
@@ -100,8 +112,19 @@ export interface Store {
     leaseMs: number,
     excludeSubscriptionIds?: readonly string[],
   ): Promise<DeliveryJob[]>
-  /** Records attempts and their outcomes in one transaction. */
-  recordAttempts(results: readonly AttemptResult[]): Promise<void>
+  /**
+   * Records attempts and their outcomes in one transaction, with each subscription's
+   * run of failures; returns how that run changed for every subscription involved.
+   */
+  recordAttempts(results: readonly AttemptResult[]): Promise<HealthChange[]>
+  /** Hands claimed deliveries back unsent (their subscription is at its concurrency limit). */
+  releaseDeliveries(ids: readonly string[]): Promise<void>
+  /** Claims one delivery by id, if it is due and not leased (test sends). */
+  claimDelivery(id: string, now: number, leaseMs: number): Promise<DeliveryJob | null>
+  /** Makes a subscription's failed, dead and cancelled deliveries since `since` due again. Returns how many. */
+  recoverDeliveries(subscriptionId: string, since: number, now: number): Promise<number>
+  /** Deletes messages older than `before` whose deliveries are all finished, with their attempts. */
+  prune(before: number): Promise<number>
   /** When the next delivery falls due, or null when none waits. */
   nextDueAt(): Promise<number | null>
   /** Ends the leases this process may hold (start-up after a crash, single-process stores). */

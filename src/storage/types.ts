@@ -30,7 +30,13 @@ export interface Subscription {
   readonly createdAt: number
   readonly updatedAt: number
   readonly disabledReason: string | null
+  readonly ordering: Ordering
+  /** Failed attempts since the last success. */
+  readonly consecutiveFailures: number
+  readonly failingSince: number | null
 }
+
+export type Ordering = 'concurrent' | 'strict'
 
 export interface NewSubscription {
   readonly id: string
@@ -39,6 +45,17 @@ export interface NewSubscription {
   readonly secret: string
   readonly headers: Record<string, string>
   readonly now: number
+  /** `strict`: one message at a time, in event order. Default `concurrent`. */
+  readonly ordering?: Ordering
+}
+
+/** How one subscription's run of failures changed in a batch of attempts. */
+export interface HealthChange {
+  readonly subscriptionId: string
+  readonly failuresBefore: number
+  readonly failuresAfter: number
+  /** When the current run of failures began; null after a success. */
+  readonly failingSince: number | null
 }
 
 export interface SubscriptionFilter {
@@ -49,6 +66,7 @@ export interface SubscriptionFilter {
 
 export interface SubscriptionPatch {
   readonly status?: 'active' | 'disabled'
+  readonly ordering?: Ordering
   readonly targetUrl?: string
   readonly headers?: Record<string, string>
   readonly disabledReason?: string | null
@@ -64,6 +82,8 @@ export interface NewMessage {
   readonly createdAt: number
   /** Deliver only to this subscription (test sends); otherwise to every active one. */
   readonly onlySubscriptionId?: string
+  /** The id of that one delivery, chosen by the caller. */
+  readonly onlyDeliveryId?: string
 }
 
 export interface Message {

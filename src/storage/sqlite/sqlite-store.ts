@@ -3,6 +3,7 @@ import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { HooklineError } from '../../errors.ts'
 import { newId } from '../../ids.ts'
+import { failureRuns } from '../failure-runs.ts'
 import {
   type AttemptRow,
   type ChangeRow,
@@ -27,6 +28,14 @@ import type {
   SubscriptionPatch,
 } from '../types.ts'
 import { installSqliteCapture, quoteIdent } from './sqlite-capture.ts'
+
+const JOB_COLUMNS = `d.id, d.message_id, d.subscription_id, d.event, d.attempts, m.body, s.target_url, s.secret,
+  s.previous_secret, s.previous_secret_expires_at, s.headers`
+
+/** The oldest unfinished delivery of the claimed row's subscription (strict ordering). */
+const STRICT_HEAD = `SELECT h.rowid FROM hookline_deliveries h INDEXED BY hookline_deliveries_open
+  WHERE h.subscription_id = d.subscription_id AND h.status IN ('pending', 'failed') ORDER BY h.rowid LIMIT 1`
+
 import { migrateSqlite } from './sqlite-migrate.ts'
 
 export interface SqliteStoreOptions {
@@ -99,7 +108,7 @@ export function openSqliteStore(
           `INSERT INTO hookline_deliveries (id, message_id, subscription_id, event, status, attempts, next_attempt_at, created_at, updated_at)
            VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?)`,
         ).run(
-          newId('dlv', m.createdAt),
+          (m.onlySubscriptionId && m.onlyDeliveryId) || newId('dlv', m.createdAt),
           m.id,
           subscriptionId,
           m.event,
@@ -198,8 +207,8 @@ export function openSqliteStore(
         ).get(input.event, input.targetUrl) as SubscriptionRow | undefined
         if (existing) return { subscription: toSubscription(existing), created: false }
         stmt(
-          `INSERT INTO hookline_subscriptions (id, event, target_url, status, secret, headers, created_at, updated_at)
-           VALUES (?, ?, ?, 'active', ?, ?, ?, ?)`,
+          `INSERT INTO hookline_subscriptions (id, event, target_url, status, secret, headers, created_at, updated_at, ordering)
+           VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?)`,
         ).run(
           input.id,
           input.event,
@@ -208,6 +217,7 @@ export function openSqliteStore(
           JSON.stringify(input.headers),
           input.now,
           input.now,
+          input.ordering ?? 'concurrent',
         )
         return { subscription: toSubscription(subscriptionById(input.id)!), created: true }
       })
@@ -240,16 +250,23 @@ export function openSqliteStore(
               ? null
               : row.disabled_reason
         stmt(
-          `UPDATE hookline_subscriptions SET status = ?, target_url = ?, headers = ?, disabled_reason = ?, updated_at = ?
+          `UPDATE hookline_subscriptions SET status = ?, target_url = ?, headers = ?, disabled_reason = ?, ordering = ?,
+             updated_at = ?
            WHERE id = ?`,
         ).run(
           status,
           patch.targetUrl ?? row.target_url,
           patch.headers ? JSON.stringify(patch.headers) : row.headers,
           disabledReason,
+          patch.ordering ?? row.ordering,
           now,
           id,
         )
+        // Re-enabled: a fresh start for its health.
+        if (status === 'active' && row.status !== 'active')
+          stmt(
+            'UPDATE hookline_subscriptions SET consecutive_failures = 0, failing_since = NULL WHERE id = ?',
+          ).run(id)
         if (status !== 'active') cancelPending(id, now)
         return toSubscription(subscriptionById(id)!)
       })
@@ -282,8 +299,7 @@ export function openSqliteStore(
     async claimDeliveries(now, limit, leaseMs, exclude = []) {
       return tx(() => {
         const rows = stmt(
-          `SELECT d.id, d.message_id, d.subscription_id, d.event, d.attempts, m.body, s.target_url, s.secret,
-                  s.previous_secret, s.previous_secret_expires_at, s.headers
+          `SELECT ${JOB_COLUMNS}
            FROM hookline_deliveries d
            JOIN hookline_messages m ON m.id = d.message_id
            JOIN hookline_subscriptions s ON s.id = d.subscription_id
@@ -291,6 +307,7 @@ export function openSqliteStore(
              AND (d.lease_until IS NULL OR d.lease_until <= @now)
              AND s.status = 'active'
              AND d.subscription_id NOT IN (SELECT value FROM json_each(@exclude))
+             AND (s.ordering = 'concurrent' OR d.rowid = (${STRICT_HEAD}))
            ORDER BY d.next_attempt_at, d.id
            LIMIT @limit`,
         ).all({ now, exclude: JSON.stringify(exclude), limit }) as JobRow[]
@@ -299,8 +316,46 @@ export function openSqliteStore(
         return rows.map((r) => toJob(r, now))
       })
     },
-    async recordAttempts(results: readonly AttemptResult[]) {
+    async claimDelivery(id, now, leaseMs) {
+      return tx(() => {
+        const row = stmt(
+          `SELECT ${JOB_COLUMNS} FROM hookline_deliveries d
+           JOIN hookline_messages m ON m.id = d.message_id
+           JOIN hookline_subscriptions s ON s.id = d.subscription_id
+           WHERE d.id = @id AND d.status IN ('pending', 'failed') AND (d.lease_until IS NULL OR d.lease_until <= @now)`,
+        ).get({ id, now }) as JobRow | undefined
+        if (!row) return null
+        stmt('UPDATE hookline_deliveries SET lease_until = ? WHERE id = ?').run(now + leaseMs, id)
+        return toJob(row, now)
+      })
+    },
+    async releaseDeliveries(ids) {
       tx(() => {
+        for (const id of ids)
+          stmt('UPDATE hookline_deliveries SET lease_until = NULL WHERE id = ?').run(id)
+      })
+    },
+    async recoverDeliveries(subscriptionId, since, now) {
+      return stmt(
+        `UPDATE hookline_deliveries SET status = 'pending', next_attempt_at = @now, lease_until = NULL, updated_at = @now
+         WHERE subscription_id = @sub AND created_at >= @since AND status IN ('failed', 'dead', 'cancelled')`,
+      ).run({ sub: subscriptionId, since, now }).changes
+    },
+    async prune(before) {
+      return tx(() => {
+        const ids = stmt(
+          `SELECT m.id FROM hookline_messages m WHERE m.created_at < ?
+           AND NOT EXISTS (SELECT 1 FROM hookline_deliveries d WHERE d.message_id = m.id AND d.status IN ('pending', 'failed'))`,
+        )
+          .pluck()
+          .all(before) as string[]
+        const del = stmt('DELETE FROM hookline_messages WHERE id = ?')
+        for (const id of ids) del.run(id)
+        return ids.length
+      })
+    },
+    async recordAttempts(results: readonly AttemptResult[]) {
+      return tx(() => {
         for (const r of results) {
           stmt(
             `INSERT INTO hookline_attempts (delivery_id, attempted_at, duration_ms, status_code, response_body, error)
@@ -323,6 +378,32 @@ export function openSqliteStore(
             cancelPending(r.subscriptionId, r.attemptedAt)
           }
         }
+        return failureRuns(results).map((run) => {
+          const before = stmt(
+            'SELECT consecutive_failures, failing_since FROM hookline_subscriptions WHERE id = ?',
+          ).get(run.subscriptionId) as {
+            consecutive_failures: number
+            failing_since: number | null
+          }
+          const failuresAfter =
+            (run.lastSuccessAt === null ? before.consecutive_failures : 0) + run.failures
+          const failingSince =
+            run.failures === 0
+              ? null
+              : run.lastSuccessAt === null
+                ? (before.failing_since ?? run.firstFailureAt)
+                : run.firstFailureAt
+          stmt(
+            `UPDATE hookline_subscriptions SET consecutive_failures = ?, failing_since = ?,
+               last_success_at = coalesce(?, last_success_at) WHERE id = ?`,
+          ).run(failuresAfter, failingSince, run.lastSuccessAt, run.subscriptionId)
+          return {
+            subscriptionId: run.subscriptionId,
+            failuresBefore: before.consecutive_failures,
+            failuresAfter,
+            failingSince,
+          }
+        })
       })
     },
     async nextDueAt() {

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest'
+import { deliveryFixture } from '../helpers/delivery-setup.ts'
+
+const fx = deliveryFixture()
+
+describe('strict ordering', () => {
+  it('delivers one message at a time in event order, a failing one holding back the rest', async () => {
+    const { hookline, insertDeal, clock } = await fx.setup()
+    const r = await fx.receiver()
+    const names = () => r.received.map((x) => JSON.parse(x.body).data.name)
+    let failFirst = true
+    r.respond = (req) => {
+      if (failFirst && JSON.parse(req.body).data.name === 'd1') {
+        failFirst = false
+        return { status: 500 }
+      }
+      return { status: 200, delayMs: 5 }
+    }
+    const { subscription } = await hookline.subscriptions.subscribe({
+      event: 'NewOpportunity',
+      targetUrl: r.url,
+    })
+    await hookline.store.updateSubscription(subscription.id, { ordering: 'strict' }, clock.now())
+    for (let i = 1; i <= 5; i++) insertDeal(`d${i}`)
+    await hookline.drain()
+    expect(names()).toEqual(['d1']) // failed: the others wait behind it
+    clock.advance(5_000)
+    for (let i = 0; i < 6; i++) await hookline.drain()
+    expect(names()).toEqual(['d1', 'd1', 'd2', 'd3', 'd4', 'd5'])
+  })
+
+  it('stays concurrent by default', async () => {
+    const { hookline, insertDeal } = await fx.setup()
+    const r = await fx.receiver()
+    r.respond = () => ({ status: 200, delayMs: 50 })
+    await hookline.subscriptions.subscribe({ event: 'NewOpportunity', targetUrl: r.url })
+    for (let i = 1; i <= 5; i++) insertDeal(`c${i}`)
+    await hookline.drain()
+    const times = r.received.map((x) => x.at)
+    expect(Math.max(...times) - Math.min(...times)).toBeLessThan(150) // one after another would take ≥ 200 ms
+  })
+})
