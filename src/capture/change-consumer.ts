@@ -68,6 +68,10 @@ export class ChangeConsumer {
 
   /** Processes one batch; returns how many changes it consumed or set aside. */
   async runOnce(): Promise<number> {
+    // Stores shared by several processes consume with one process at a time; the others
+    // ask again on their next poll and take over when the holder is gone.
+    const { store } = this.o
+    if (store.acquireChangeConsumerLock && !(await store.acquireChangeConsumerLock())) return 0
     const changes = await this.o.store.readChanges(this.o.batchSize)
     if (changes.length === 0) return 0
     const results = await Promise.all(changes.map((change) => this.#process(change)))

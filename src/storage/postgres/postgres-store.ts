@@ -1,15 +1,146 @@
-import { ConfigError } from '../../errors.ts'
+import pg from 'pg'
+import { ConfigError, HooklineError } from '../../errors.ts'
 import { redactUrl } from '../open-store.ts'
 import type { Store } from '../store.ts'
+import type { RowId } from '../types.ts'
+import { installPostgresCapture, primaryKeyColumn, tableRegclass } from './postgres-capture.ts'
+import { postgresClaims } from './postgres-claims.ts'
+import { postgresContext } from './postgres-context.ts'
+import { postgresDeliveries } from './postgres-deliveries.ts'
+import { migratePostgres } from './postgres-migrate.ts'
+import { postgresOutbox } from './postgres-outbox.ts'
+import { PostgresSession } from './postgres-session.ts'
+import { poolTypes, postgresDb, quoteIdent } from './postgres-sql.ts'
+import { postgresSubscriptions } from './postgres-subscriptions.ts'
 
 export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:5432/db`; `?options=-c search_path=…` picks the app's schema. */
   readonly url: string
+  /** The schema of Hookline's own tables. Default `hookline`. */
   readonly schema?: string
+  /** Connections in the pool. Default 10. */
   readonly poolSize?: number
 }
 
-export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
-  throw new ConfigError(
-    `PostgreSQL is not supported yet (${redactUrl(options.url)}): use a sqlite: URL`,
-  )
+/**
+ * The production store: a connection pool on the application's PostgreSQL database (or a
+ * dedicated one), Hookline's tables in their own schema. Any number of Hookline processes
+ * may share one database: deliveries are claimed in batches with `FOR UPDATE SKIP LOCKED`
+ * and a lease, one process at a time consumes the change log (an advisory lock), and
+ * `NOTIFY` from Hookline's own transactions wakes the others.
+ *
+ * @example
+ * const store = await openPostgresStore({ url: 'postgres://app@db:5432/crm', poolSize: 20 })
+ */
+export async function openPostgresStore(
+  options: PostgresStoreOptions,
+): Promise<Store & { readonly schema: string }> {
+  const schema = options.schema ?? 'hookline'
+  if (!/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(schema))
+    throw new ConfigError(
+      `PostgreSQL schema name '${schema}' is not a plain identifier: use letters, digits and underscores`,
+    )
+  const description = redactUrl(options.url)
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    types: poolTypes,
+  })
+  // An idle connection that dies (a server restart) must not crash the process; the pool
+  // replaces it, and the failing query of a busy one is retried by its caller's loop.
+  pool.on('error', () => {})
+  try {
+    await pool.query('SELECT 1')
+  } catch (error) {
+    await pool.end().catch(() => {})
+    throw new HooklineError(
+      'database_unreachable',
+      `cannot connect to PostgreSQL at ${description}: ${(error as Error).message || String(error)}. Check that the server runs and that the URL (host, port, user, database) is right`,
+      { cause: error },
+    )
+  }
+
+  const c = postgresContext(pool, schema)
+  const session = new PostgresSession({
+    connectionString: options.url,
+    lockKey: `hookline:change-consumer:${schema}`,
+    channel: c.channel,
+  })
+  let closed = false
+
+  return {
+    schema,
+    capabilities: { multiProcess: true, dialect: 'postgres' },
+    description,
+
+    async migrate() {
+      await migratePostgres(pool, schema)
+    },
+    async exec(sql) {
+      const client = await pool.connect()
+      try {
+        await client.query(sql)
+        client.release()
+      } catch (error) {
+        // SQL with its own BEGIN may leave the connection in a failed transaction.
+        await client.query('ROLLBACK').catch(() => {})
+        client.release()
+        throw error
+      }
+    },
+    async close() {
+      if (closed) return
+      closed = true
+      await session.close()
+      await pool.end()
+    },
+
+    async tableExists(table) {
+      const { rows } = await pool.query<{ found: boolean }>(
+        `SELECT ${tableRegclass} IS NOT NULL AS found`,
+        [table],
+      )
+      return rows[0]?.found === true
+    },
+    async installCapture(tables) {
+      await installPostgresCapture(pool, schema, tables)
+    },
+    async recentRowIds(table, limit, where) {
+      const pk = await primaryKeyColumn(pool, table)
+      if (pk === null)
+        throw new ConfigError(
+          `table '${table}' has no single-column primary key: Hookline cannot pick its recent rows; add one`,
+        )
+      const col = quoteIdent(pk)
+      const { rows } = await pool.query<{ id: RowId }>(
+        `SELECT ${col} AS id FROM ${quoteIdent(table)} WHERE ${where ?? 'TRUE'} ORDER BY ${col} DESC LIMIT $1`,
+        [limit],
+      )
+      return rows.map((r) => r.id)
+    },
+    db: postgresDb(pool),
+
+    ...postgresOutbox(c),
+    ...postgresSubscriptions(c),
+    ...postgresClaims(c),
+    ...postgresDeliveries(c),
+
+    acquireChangeConsumerLock: () => session.tryLock(),
+    onNotify: (listener) => session.onNotify(listener),
+
+    async getMeta(key) {
+      const { rows } = await pool.query<{ value: string }>(
+        `SELECT value FROM ${c.t.meta} WHERE key = $1`,
+        [key],
+      )
+      return rows[0]?.value ?? null
+    },
+    async setMeta(key, value) {
+      await pool.query(
+        `INSERT INTO ${c.t.meta} (key, value) VALUES ($1, $2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+        [key, value],
+      )
+    },
+  }
 }

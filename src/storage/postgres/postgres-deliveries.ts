@@ -1,0 +1,108 @@
+import {
+  type AttemptRow,
+  type DeliveryRow,
+  type MessageRow,
+  toAttempt,
+  toDelivery,
+  toMessage,
+} from '../rows.ts'
+import { DELIVERY_STATES as D } from '../states.ts'
+import type { Store } from '../store.ts'
+import type { PostgresContext } from './postgres-context.ts'
+import { withTransaction } from './postgres-sql.ts'
+
+type DeliveriesPart = Pick<
+  Store,
+  | 'nextDueAt'
+  | 'releaseLeases'
+  | 'getDelivery'
+  | 'listDeliveries'
+  | 'retryDelivery'
+  | 'getMessage'
+  | 'countMessages'
+  | 'recoverDeliveries'
+  | 'prune'
+>
+
+export function postgresDeliveries(c: PostgresContext): DeliveriesPart {
+  const { pool, t } = c
+  return {
+    async nextDueAt() {
+      const { rows } = await pool.query<{ due: number | null }>(
+        `SELECT min(next_attempt_at) AS due FROM ${t.deliveries} WHERE status IN ('pending', 'failed')`,
+      )
+      return rows[0]?.due ?? null
+    },
+    async releaseLeases() {
+      // Other processes share this database: their leases are theirs. A crashed
+      // process's leases simply run out.
+    },
+    async getDelivery(id) {
+      const { rows } = await pool.query<DeliveryRow>(
+        `SELECT * FROM ${t.deliveries} WHERE id = $1`,
+        [id],
+      )
+      if (!rows[0]) return null
+      const attempts = await pool.query<AttemptRow>(
+        `SELECT * FROM ${t.attempts} WHERE delivery_id = $1 ORDER BY id`,
+        [id],
+      )
+      return { ...toDelivery(rows[0]), attemptLog: attempts.rows.map(toAttempt) }
+    },
+    async listDeliveries(filter) {
+      const { rows } = await pool.query<DeliveryRow>(
+        `SELECT * FROM ${t.deliveries}
+         WHERE ($1::text IS NULL OR subscription_id = $1) AND ($2::text IS NULL OR status = $2)
+           AND ($3::text IS NULL OR event = $3)
+         ORDER BY created_at DESC, id DESC LIMIT $4`,
+        [filter.subscriptionId ?? null, filter.status ?? null, filter.event ?? null, filter.limit],
+      )
+      return rows.map(toDelivery)
+    },
+    async retryDelivery(id, now) {
+      return withTransaction(pool, async (client) => {
+        const { rows } = await client.query<DeliveryRow>(
+          `UPDATE ${t.deliveries} SET status = $2, next_attempt_at = $3, lease_until = NULL, updated_at = $3
+           WHERE id = $1 RETURNING *`,
+          [id, D.pending, now],
+        )
+        if (!rows[0]) return null
+        await client.query('SELECT pg_notify($1, $2)', [c.channel, 'deliveries'])
+        return toDelivery(rows[0])
+      })
+    },
+    async recoverDeliveries(subscriptionId, since, now) {
+      return withTransaction(pool, async (client) => {
+        const { rowCount } = await client.query(
+          `UPDATE ${t.deliveries} SET status = 'pending', next_attempt_at = $3, lease_until = NULL, updated_at = $3
+           WHERE subscription_id = $1 AND created_at >= $2 AND status IN ('failed', 'dead', 'cancelled')`,
+          [subscriptionId, since, now],
+        )
+        if (rowCount) await client.query('SELECT pg_notify($1, $2)', [c.channel, 'deliveries'])
+        return rowCount ?? 0
+      })
+    },
+    async prune(before) {
+      // Deliveries and attempts go with their message (ON DELETE CASCADE).
+      const { rowCount } = await pool.query(
+        `DELETE FROM ${t.messages} m WHERE m.created_at < $1
+         AND NOT EXISTS (SELECT 1 FROM ${t.deliveries} d WHERE d.message_id = m.id AND d.status IN ('pending', 'failed'))`,
+        [before],
+      )
+      return rowCount ?? 0
+    },
+    async getMessage(id) {
+      const { rows } = await pool.query<MessageRow>(`SELECT * FROM ${t.messages} WHERE id = $1`, [
+        id,
+      ])
+      return rows[0] ? toMessage(rows[0]) : null
+    },
+    async countMessages(event) {
+      const { rows } = await pool.query<{ n: number }>(
+        `SELECT count(*) AS n FROM ${t.messages} WHERE ($1::text IS NULL OR event = $1)`,
+        [event ?? null],
+      )
+      return rows[0]?.n ?? 0
+    },
+  }
+}

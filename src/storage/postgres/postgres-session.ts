@@ -1,0 +1,113 @@
+import pg from 'pg'
+import { poolTypes, quoteIdent } from './postgres-sql.ts'
+
+export interface SessionOptions {
+  readonly connectionString: string
+  /** Advisory lock key (text, hashed) held by the one active change consumer. */
+  readonly lockKey: string
+  /** Channel Hookline's own transactions notify when deliveries were added. */
+  readonly channel: string
+  /** Delay before reconnecting a lost session, in ms. */
+  readonly reconnectMs?: number
+}
+
+/**
+ * One dedicated connection (outside the pool) for what lives as long as a session:
+ * the change consumer's advisory lock and `LISTEN`. When the connection dies, PostgreSQL
+ * releases the lock, so another process can take over consuming; this one reconnects,
+ * listens again, and competes for the lock on its next poll.
+ */
+export class PostgresSession {
+  #client: pg.Client | null = null
+  #connecting: Promise<pg.Client> | null = null
+  #lockHeld = false
+  #closed = false
+  #reconnectTimer: NodeJS.Timeout | null = null
+  readonly #listeners = new Set<() => void>()
+
+  constructor(private readonly o: SessionOptions) {}
+
+  /** True when this session holds the consumer lock (taking it if it is free). */
+  async tryLock(): Promise<boolean> {
+    if (this.#closed) return false
+    const client = await this.#connect()
+    if (this.#lockHeld && client === this.#client) return true
+    const { rows } = await client.query<{ locked: boolean }>(
+      'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked',
+      [this.o.lockKey],
+    )
+    this.#lockHeld = client === this.#client && rows[0]?.locked === true
+    return this.#lockHeld
+  }
+
+  /** Calls `listener` on every notification of the channel, and after a reconnect. */
+  onNotify(listener: () => void): () => void {
+    this.#listeners.add(listener)
+    if (this.#listeners.size === 1) void this.#connect().catch(() => this.#scheduleReconnect())
+    return () => {
+      this.#listeners.delete(listener)
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer)
+    const client = this.#client ?? (await this.#connecting?.catch(() => null))
+    this.#client = null
+    this.#lockHeld = false
+    await client?.end().catch(() => {})
+  }
+
+  #connect(): Promise<pg.Client> {
+    if (this.#client) return Promise.resolve(this.#client)
+    if (this.#connecting) return this.#connecting
+    this.#connecting = (async () => {
+      const client = new pg.Client({ connectionString: this.o.connectionString, types: poolTypes })
+      client.on('error', () => this.#lost(client))
+      client.on('end', () => this.#lost(client))
+      client.on('notification', () => this.#notify())
+      try {
+        await client.connect()
+        await client.query(`LISTEN ${quoteIdent(this.o.channel)}`)
+      } catch (error) {
+        client.removeAllListeners('end')
+        await client.end().catch(() => {})
+        throw error
+      }
+      if (this.#closed) {
+        await client.end().catch(() => {})
+        throw new Error('the PostgreSQL store is closed')
+      }
+      this.#client = client
+      return client
+    })().finally(() => {
+      this.#connecting = null
+    })
+    return this.#connecting
+  }
+
+  #lost(client: pg.Client): void {
+    if (this.#client !== client) return
+    this.#client = null
+    this.#lockHeld = false
+    client.end().catch(() => {})
+    this.#scheduleReconnect()
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#closed || this.#listeners.size === 0 || this.#reconnectTimer) return
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = null
+      this.#connect().then(
+        // Notifications sent while we were away are gone: let listeners look now.
+        () => this.#notify(),
+        () => this.#scheduleReconnect(),
+      )
+    }, this.o.reconnectMs ?? 1000)
+    this.#reconnectTimer.unref()
+  }
+
+  #notify(): void {
+    for (const listener of this.#listeners) listener()
+  }
+}

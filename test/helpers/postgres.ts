@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import {
+  openPostgresStore,
+  type PostgresStoreOptions,
+} from '../../src/storage/postgres/postgres-store.ts'
+
+/** The test server. Tests that need it fail (never skip) when it cannot be reached. */
+export const TEST_DATABASE_URL =
+  process.env.HOOKLINE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+/** A URL whose connections find unqualified tables in `schema` (the application's tables). */
+export function urlWithSearchPath(url: string, schema: string): string {
+  const u = new URL(url)
+  u.searchParams.set('options', `-c search_path=${schema}`)
+  // libpq (psql) reads '+' literally: spell the space as %20 so every client agrees.
+  return u.toString().replaceAll('+', '%20')
+}
+
+/** Runs `fn` with one connection to the test server. */
+export async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL })
+  try {
+    await client.connect()
+  } catch (error) {
+    throw new Error(
+      `PostgreSQL for tests is unreachable at ${TEST_DATABASE_URL} (set HOOKLINE_TEST_DATABASE_URL, or start it: pg_ctlcluster --skip-systemctl-redirect 15 main start): ${(error as Error).message}`,
+      { cause: error },
+    )
+  }
+  try {
+    return await fn(client)
+  } finally {
+    await client.end()
+  }
+}
+
+/** Two fresh schemas: one for Hookline's tables, one for the application's. */
+export interface TestSchemas {
+  /** The test database URL with search_path set to the application's schema. */
+  readonly url: string
+  readonly hooklineSchema: string
+  readonly appSchema: string
+  drop(): Promise<void>
+}
+
+export async function createTestSchemas(): Promise<TestSchemas> {
+  const suffix = randomBytes(6).toString('hex')
+  const hooklineSchema = `hl_${suffix}`
+  const appSchema = `app_${suffix}`
+  await withAdmin((c) => c.query(`CREATE SCHEMA ${appSchema}`))
+  return {
+    url: urlWithSearchPath(TEST_DATABASE_URL, appSchema),
+    hooklineSchema,
+    appSchema,
+    drop: () =>
+      withAdmin(async (c) => {
+        await c.query(`DROP SCHEMA IF EXISTS ${hooklineSchema} CASCADE`)
+        await c.query(`DROP SCHEMA IF EXISTS ${appSchema} CASCADE`)
+      }),
+  }
+}
+
+/** A PostgreSQL store on fresh schemas (not migrated); `drop()` after closing it. */
+export async function openTestPostgresStore(
+  options: Omit<PostgresStoreOptions, 'url' | 'schema'> = {},
+) {
+  const schemas = await createTestSchemas()
+  const store = await openPostgresStore({
+    url: schemas.url,
+    schema: schemas.hooklineSchema,
+    ...options,
+  })
+  return { store, schemas }
+}

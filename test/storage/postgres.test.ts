@@ -1,0 +1,195 @@
+import { execFileSync } from 'node:child_process'
+import { afterEach, describe, expect, it } from 'vitest'
+import { newId } from '../../src/ids.ts'
+import { toPositional } from '../../src/storage/postgres/postgres-sql.ts'
+import { openPostgresStore } from '../../src/storage/postgres/postgres-store.ts'
+import type { Store } from '../../src/storage/store.ts'
+import { createTestSchemas, openTestPostgresStore, type TestSchemas } from '../helpers/postgres.ts'
+import { storeContract } from './store.contract.ts'
+
+storeContract('PostgreSQL', async () => {
+  const { store, schemas } = await openTestPostgresStore()
+  return {
+    store,
+    hooklineTable: (name) => `${schemas.hooklineSchema}.${name}`,
+    async dispose() {
+      await store.close()
+      await schemas.drop()
+    },
+  }
+})
+
+describe('PostgreSQL store', () => {
+  const cleanups: (() => Promise<void>)[] = []
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+  })
+  /** Stores on the same fresh schemas, as several Hookline processes would have. */
+  const openShared = async (n: number): Promise<{ stores: Store[]; schemas: TestSchemas }> => {
+    const schemas = await createTestSchemas()
+    cleanups.push(() => schemas.drop())
+    const stores: Store[] = []
+    for (let i = 0; i < n; i++) {
+      const store = await openPostgresStore({ url: schemas.url, schema: schemas.hooklineSchema })
+      cleanups.push(() => store.close())
+      await store.migrate()
+      stores.push(store)
+    }
+    return { stores, schemas }
+  }
+  const subscribe = (store: Store, event = 'Ping') =>
+    store.createSubscription({
+      id: newId('sub'),
+      event,
+      targetUrl: `https://example.com/${newId('x')}`,
+      secret: 'whsec_x',
+      headers: {},
+      now: Date.now(),
+    })
+  const message = (event = 'Ping') => ({
+    id: newId('msg'),
+    event,
+    rowId: 1,
+    body: '{}',
+    createdAt: Date.now(),
+  })
+
+  it('hides the password, and names the URL when the server cannot be reached', async () => {
+    const url = 'postgres://hook:s3cret@127.0.0.1:1/crm'
+    const error = await openPostgresStore({ url }).catch((e: unknown) => e)
+    expect(error).toMatchObject({
+      code: 'database_unreachable',
+      message: expect.stringContaining('postgres://hook:***@127.0.0.1:1/crm'),
+    })
+    expect(String((error as Error).message)).not.toContain('s3cret')
+    const { stores } = await openShared(1)
+    expect(stores[0]!.description).not.toMatch(/:[^/*@]+@/)
+    expect(stores[0]!.capabilities).toEqual({ multiProcess: true, dialect: 'postgres' })
+  })
+
+  it('captures writes from any client: psql, COPY, with text keys', async () => {
+    const { stores, schemas } = await openShared(1)
+    const store = stores[0]!
+    await store.exec('CREATE TABLE tag (code text PRIMARY KEY, label text)')
+    await store.installCapture(['tag'])
+    const psql = (sql: string, input?: string) =>
+      execFileSync('psql', [schemas.url, '-v', 'ON_ERROR_STOP=1', '-q', '-c', sql], {
+        ...(input === undefined ? {} : { input }),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      })
+    psql("INSERT INTO tag VALUES ('a', 'Alpha')")
+    psql('COPY tag (code, label) FROM STDIN', 'b\tBeta\nc\tGamma\n')
+    psql("BEGIN; INSERT INTO tag VALUES ('z', 'never'); ROLLBACK")
+    psql("UPDATE tag SET label = 'ALPHA' WHERE code = 'a'")
+    const changes = await store.readChanges(10)
+    expect(changes.map((c) => [c.action, c.rowId])).toEqual([
+      ['insert', 'a'],
+      ['insert', 'b'],
+      ['insert', 'c'],
+      ['update', 'a'],
+    ])
+    expect(changes[3]).toMatchObject({
+      before: { code: 'a', label: 'Alpha' },
+      after: { code: 'a', label: 'ALPHA' },
+    })
+  })
+
+  it('elects one change consumer; another takes over when it is gone', async () => {
+    const { stores } = await openShared(2)
+    const [a, b] = stores as [Store, Store]
+    expect(await a.acquireChangeConsumerLock!()).toBe(true)
+    expect(await a.acquireChangeConsumerLock!()).toBe(true)
+    expect(await b.acquireChangeConsumerLock!()).toBe(false)
+    await a.close()
+    await expect.poll(() => b.acquireChangeConsumerLock!(), { timeout: 5000 }).toBe(true)
+  })
+
+  it('refuses to consume changes another consumer already committed', async () => {
+    const { stores } = await openShared(2)
+    const [a, b] = stores as [Store, Store]
+    await a.exec('CREATE TABLE item (id integer PRIMARY KEY)')
+    await a.installCapture(['item'])
+    await a.exec('INSERT INTO item VALUES (1)')
+    const seenByA = await a.readChanges(10)
+    const seenByB = await b.readChanges(10)
+    await a.commitChanges(
+      seenByA.map((c) => c.id),
+      [message()],
+    )
+    await expect(
+      b.commitChanges(
+        seenByB.map((c) => c.id),
+        [message()],
+      ),
+    ).rejects.toMatchObject({ code: 'changes_already_consumed' })
+    expect(await a.countMessages()).toBe(1)
+  })
+
+  it('wakes other processes when deliveries are added', async () => {
+    const { stores } = await openShared(2)
+    const [a, b] = stores as [Store, Store]
+    await subscribe(a)
+    let woken = 0
+    const off = b.onNotify!(() => woken++)
+    // The listener connects in the background: wait until a notification arrives.
+    await expect
+      .poll(
+        async () => {
+          await a.insertMessages([message()])
+          return woken
+        },
+        { timeout: 5000, interval: 100 },
+      )
+      .toBeGreaterThan(0)
+    off()
+  })
+
+  it('shares due deliveries between processes without handing one out twice', async () => {
+    const { stores } = await openShared(3)
+    await subscribe(stores[0]!)
+    await subscribe(stores[0]!)
+    await stores[0]!.insertMessages(Array.from({ length: 300 }, () => message()))
+    const now = Date.now() + 1000
+    const claimed = await Promise.all(
+      stores.map(async (store) => {
+        const ids: string[] = []
+        for (;;) {
+          const jobs = await store.claimDeliveries(now, 25, 60_000)
+          if (jobs.length === 0) return ids
+          ids.push(...jobs.map((j) => j.id))
+        }
+      }),
+    )
+    const all = claimed.flat()
+    expect(all).toHaveLength(600)
+    expect(new Set(all).size).toBe(600)
+    expect(claimed.filter((ids) => ids.length > 0).length).toBeGreaterThan(1)
+  })
+
+  it('migrates concurrently from several processes', async () => {
+    const schemas = await createTestSchemas()
+    cleanups.push(() => schemas.drop())
+    const stores = await Promise.all(
+      [1, 2, 3].map(() => openPostgresStore({ url: schemas.url, schema: schemas.hooklineSchema })),
+    )
+    for (const store of stores) cleanups.push(() => store.close())
+    await Promise.all(stores.map((s) => s.migrate()))
+    await stores[0]!.setMeta('ok', 'yes')
+    expect(await stores[2]!.getMeta('ok')).toBe('yes')
+  })
+})
+
+describe('toPositional', () => {
+  it('numbers ? placeholders outside quotes and comments', () => {
+    expect(toPositional('SELECT \'?\', "a?" FROM t WHERE a = ? -- ?\n AND b = ? /* ? */')).toBe(
+      'SELECT \'?\', "a?" FROM t WHERE a = $1 -- ?\n AND b = $2 /* ? */',
+    )
+    expect(toPositional("SELECT 'it''s ?' WHERE x = ?")).toBe("SELECT 'it''s ?' WHERE x = $1")
+  })
+
+  it('leaves SQL that already uses $n alone', () => {
+    expect(toPositional("SELECT data ? 'k' FROM t WHERE id = $1")).toBe(
+      "SELECT data ? 'k' FROM t WHERE id = $1",
+    )
+  })
+})
