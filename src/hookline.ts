@@ -114,14 +114,15 @@ export class Hookline {
       ...operationalEvents((id) => store.getSubscription(id)),
     ])
     const d = options.delivery ?? {}
+    this.targetPolicy = new TargetPolicy(d)
     this.subscriptions = new SubscriptionService(
       store,
       this.catalog,
       this.clock,
       d.rotationGraceMs ?? 86_400_000,
+      this.targetPolicy,
     )
     const timeoutMs = d.timeoutMs ?? 15_000
-    this.targetPolicy = new TargetPolicy(d)
     this.#sender = new HttpSender({
       timeoutMs,
       connectionsPerOrigin: d.connectionsPerOrigin ?? 32,

@@ -13,6 +13,7 @@ export function presentSubscription(s: Subscription) {
     headers: s.headers,
     created_at: iso(s.createdAt),
     updated_at: iso(s.updatedAt),
+    ordering: s.ordering,
     ...(s.disabledReason ? { disabled_reason: s.disabledReason } : {}),
   }
 }

@@ -10,11 +10,15 @@ export const TARGET_URL_ALIASES = ['target_url', 'url', 'targetUrl', 'hookUrl', 
 
 const urlAliases = Object.fromEntries(TARGET_URL_ALIASES.map((k) => [k, Type.Optional(Url)]))
 
+/** `strict`: one message at a time, in event order. */
+const Ordering = Type.String({ enum: ['concurrent', 'strict'] })
+
 export const SubscribeBody = Type.Object(
   {
     event: Type.String({ minLength: 1, maxLength: 200 }),
     ...urlAliases,
     headers: Type.Optional(Headers),
+    ordering: Type.Optional(Ordering),
   },
   strict,
 )
@@ -29,6 +33,7 @@ export const PatchSubscriptionBody = Type.Object(
     status: Type.Optional(Type.String()),
     target_url: Type.Optional(Url),
     headers: Type.Optional(Headers),
+    ordering: Type.Optional(Ordering),
   },
   { ...strict, minProperties: 1 },
 )
@@ -61,10 +66,16 @@ export const Subscription = Type.Object({
   status: Type.Union([Type.Literal('active'), Type.Literal('disabled')]),
   secret: Type.String(),
   headers: Headers,
+  ordering: Ordering,
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
   disabled_reason: Type.Optional(Nullable(Type.String())),
 })
+
+export const RecoverBody = Type.Object(
+  { since: Type.String({ minLength: 1, maxLength: 64, description: 'an ISO 8601 time' }) },
+  strict,
+)
 
 export const ErrorResponse = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String() }),

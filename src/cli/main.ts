@@ -54,6 +54,15 @@ withProject(subs.command('list').option('--event <event>').option('--url <url>')
 withProject(subs.command('add <event> <url>')).action((event: string, url: string, o: CliFlags) =>
   subscriptions.add(o, event, url),
 )
+withProject(subs.command('test <id>').description("deliver the event's sample to it now")).action(
+  (id: string, o: CliFlags) => subscriptions.test(o, id),
+)
+withProject(
+  subs
+    .command('recover <id>')
+    .description('re-queue its failed and dead deliveries')
+    .requiredOption('--since <time>'),
+).action((id: string, o: CliFlags & { since: string }) => subscriptions.recover(o, id, o.since))
 withProject(subs.command('remove <id>')).action((id: string, o: CliFlags) =>
   subscriptions.remove(o, id),
 )

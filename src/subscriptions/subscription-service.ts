@@ -1,22 +1,37 @@
 import type { Clock } from '../clock.ts'
+import type { TargetPolicy } from '../delivery/target-policy.ts'
 import { NotFoundError, ValidationError } from '../errors.ts'
 import type { EventCatalog } from '../events/event-catalog.ts'
 import { newId } from '../ids.ts'
 import { generateSecret } from '../signing/standard-webhooks.ts'
 import type { Store } from '../storage/store.ts'
-import type { Subscription, SubscriptionFilter } from '../storage/types.ts'
+import type { Ordering, Subscription, SubscriptionFilter } from '../storage/types.ts'
 import { checkHeaders, checkTargetUrl } from './target-url.ts'
 
 export interface SubscribeInput {
   readonly event: string
   readonly targetUrl: string
   readonly headers?: Record<string, unknown>
+  readonly ordering?: string
 }
 
 export interface SubscriptionUpdate {
   readonly status?: string
   readonly targetUrl?: string
   readonly headers?: Record<string, unknown>
+  readonly ordering?: string
+}
+
+function checkOrdering(value: string): Ordering {
+  if (value !== 'concurrent' && value !== 'strict')
+    throw new ValidationError(
+      'invalid_request',
+      `ordering '${value}' is not allowed: use 'concurrent' or 'strict'`,
+      {
+        field: 'ordering',
+      },
+    )
+  return value
 }
 
 /** REST Hooks subscriptions: the rules shared by the HTTP API, the CLI and embedded use. */
@@ -26,21 +41,33 @@ export class SubscriptionService {
     private readonly catalog: EventCatalog,
     private readonly clock: Clock,
     private readonly rotationGraceMs: number,
+    private readonly targets: TargetPolicy,
   ) {}
+
+  /** A valid target URL that the target policy allows, normalised. */
+  async #target(value: string): Promise<string> {
+    const url = checkTargetUrl(value)
+    await this.targets.check(url)
+    return url
+  }
 
   /** Subscribes a URL to an event; the same event and URL again returns the existing one. */
   async subscribe(
     input: SubscribeInput,
   ): Promise<{ subscription: Subscription; created: boolean }> {
     this.catalog.get(input.event)
+    const headers = checkHeaders(input.headers ?? {})
+    const ordering = checkOrdering(input.ordering ?? 'concurrent')
+    const targetUrl = await this.#target(input.targetUrl)
     const now = this.clock.now()
     return this.store.createSubscription({
       id: newId('sub', now),
       event: input.event,
-      targetUrl: checkTargetUrl(input.targetUrl),
+      targetUrl,
       secret: generateSecret(),
-      headers: checkHeaders(input.headers ?? {}),
+      headers,
       now,
+      ordering,
     })
   }
 
@@ -85,8 +112,11 @@ export class SubscriptionService {
               disabledReason: update.status === 'disabled' ? 'disabled by an API client' : null,
             }
           : {}),
-        ...(update.targetUrl !== undefined ? { targetUrl: checkTargetUrl(update.targetUrl) } : {}),
         ...(update.headers !== undefined ? { headers: checkHeaders(update.headers) } : {}),
+        ...(update.ordering !== undefined ? { ordering: checkOrdering(update.ordering) } : {}),
+        ...(update.targetUrl !== undefined
+          ? { targetUrl: await this.#target(update.targetUrl) }
+          : {}),
       },
       this.clock.now(),
     )

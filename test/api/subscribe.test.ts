@@ -17,6 +17,7 @@ describe('POST /api/v1/webhooks/subscribe', () => {
       status: 'active',
       secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/=]{24,}$/),
       headers: {},
+      ordering: 'concurrent',
       created_at: expect.any(String),
       updated_at: expect.any(String),
     })

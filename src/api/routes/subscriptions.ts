@@ -2,10 +2,12 @@ import { type Static, Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { ValidationError } from '../../errors.ts'
 import type { Hookline } from '../../hookline.ts'
-import { presentSubscription } from '../presenters.ts'
+import { presentAttempt, presentDelivery, presentSubscription } from '../presenters.ts'
 import {
+  DeliveryWithAttempts,
   IdParams,
   PatchSubscriptionBody,
+  RecoverBody,
   SubscribeBody,
   Subscription,
   SubscriptionQuery,
@@ -59,6 +61,7 @@ export function subscriptionRoutes(app: FastifyInstance, hookline: Hookline): vo
         event: req.body.event,
         targetUrl: targetUrlOf(req.body, true)!,
         ...(req.body.headers ? { headers: req.body.headers } : {}),
+        ...(req.body.ordering ? { ordering: req.body.ordering } : {}),
       })
       return reply
         .status(created ? 201 : 200)
@@ -124,6 +127,7 @@ export function subscriptionRoutes(app: FastifyInstance, hookline: Hookline): vo
           ...(req.body.status !== undefined ? { status: req.body.status } : {}),
           ...(req.body.target_url !== undefined ? { targetUrl: req.body.target_url } : {}),
           ...(req.body.headers !== undefined ? { headers: req.body.headers } : {}),
+          ...(req.body.ordering !== undefined ? { ordering: req.body.ordering } : {}),
         }),
       ),
   )
@@ -150,5 +154,52 @@ export function subscriptionRoutes(app: FastifyInstance, hookline: Hookline): vo
       },
     },
     async (req) => presentSubscription(await service.rotateSecret(req.params.id)),
+  )
+
+  app.post<{ Params: Static<typeof IdParams> }>(
+    `${BASE}/subscriptions/:id/test`,
+    {
+      preValidation: noBody,
+      schema: {
+        params: IdParams,
+        doc: {
+          summary: "Deliver the event's sample to this subscription now",
+          tag,
+          response: DeliveryWithAttempts,
+        },
+      },
+    },
+    async (req) => {
+      const { result: _, ...delivery } = await hookline.sendTest(req.params.id)
+      return { ...presentDelivery(delivery), attempt_log: delivery.attemptLog.map(presentAttempt) }
+    },
+  )
+
+  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof RecoverBody> }>(
+    `${BASE}/subscriptions/:id/recover`,
+    {
+      schema: {
+        params: IdParams,
+        body: RecoverBody,
+        doc: {
+          summary: 'Re-queue failed, dead and cancelled deliveries since a time',
+          tag,
+          status: 202,
+          response: Type.Object({ recovered: Type.Integer() }),
+        },
+      },
+    },
+    async (req, reply) => {
+      const since = Date.parse(req.body.since)
+      if (Number.isNaN(since))
+        throw new ValidationError(
+          'invalid_request',
+          `since '${req.body.since}' is not a time: use ISO 8601, e.g. 2026-11-29T10:00:00Z`,
+          {
+            field: 'since',
+          },
+        )
+      return reply.status(202).send({ recovered: await hookline.recover(req.params.id, since) })
+    },
   )
 }

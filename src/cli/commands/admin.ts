@@ -1,23 +1,20 @@
 import { presentAttempt, presentDelivery, presentSubscription } from '../../api/presenters.ts'
+import { ValidationError } from '../../errors.ts'
 import type { CliFlags } from '../../server/settings.ts'
-import { openStore } from '../../storage/open-store.ts'
-import { loadSettings, withHookline } from '../project.ts'
+import { withHookline } from '../project.ts'
 
 const print = (value: unknown) => console.log(JSON.stringify(value, null, 2))
 
-/** `hookline migrate`: creates or upgrades Hookline's tables. */
+/**
+ * `hookline migrate`: creates or upgrades Hookline's tables and refreshes the capture
+ * triggers of the tracked tables (their columns may have changed).
+ */
 export async function migrate(flags: CliFlags): Promise<void> {
-  const { settings } = await loadSettings(flags, {
-    configFile: 'hookline.config.ts',
-    host: '127.0.0.1',
+  await withHookline(flags, async (h) => {
+    console.log(
+      `Hookline's tables and the triggers of ${h.trackedTables.join(', ') || 'no table'} are up to date in ${h.store.description}`,
+    )
   })
-  const store = await openStore(settings.database)
-  try {
-    await store.migrate()
-    console.log(`Hookline's tables are up to date in ${store.description}`)
-  } finally {
-    await store.close()
-  }
 }
 
 export const listEvents = (flags: CliFlags) =>
@@ -55,6 +52,21 @@ export const subscriptions = {
         ),
       ),
     ),
+  test: (flags: CliFlags, id: string) =>
+    withHookline(flags, async (h) => {
+      const { result: _, ...d } = await h.sendTest(id)
+      print({ ...presentDelivery(d), attempt_log: d.attemptLog.map(presentAttempt) })
+    }),
+  recover: (flags: CliFlags, id: string, since: string) =>
+    withHookline(flags, async (h) => {
+      const at = Date.parse(since)
+      if (Number.isNaN(at))
+        throw new ValidationError(
+          'invalid_request',
+          `--since '${since}' is not a time: use ISO 8601`,
+        )
+      console.log(`re-queued ${await h.recover(id, at)} deliveries`)
+    }),
   remove: (flags: CliFlags, id: string) =>
     withHookline(flags, async (h) => {
       await h.subscriptions.unsubscribe(id)
