@@ -4,7 +4,12 @@ import { newId } from '../../src/ids.ts'
 import { toPositional } from '../../src/storage/postgres/postgres-sql.ts'
 import { openPostgresStore } from '../../src/storage/postgres/postgres-store.ts'
 import type { Store } from '../../src/storage/store.ts'
-import { createTestSchemas, openTestPostgresStore, type TestSchemas } from '../helpers/postgres.ts'
+import {
+  createTestSchemas,
+  openTestPostgresStore,
+  type TestSchemas,
+  withAdmin,
+} from '../helpers/postgres.ts'
 import { storeContract } from './store.contract.ts'
 
 storeContract('PostgreSQL', async () => {
@@ -164,6 +169,60 @@ describe('PostgreSQL store', () => {
     expect(all).toHaveLength(600)
     expect(new Set(all).size).toBe(600)
     expect(claimed.filter((ids) => ids.length > 0).length).toBeGreaterThan(1)
+  })
+
+  it('recovers when its connections are killed: pool, consumer lock and wake-ups', async () => {
+    const schemas = await createTestSchemas()
+    cleanups.push(() => schemas.drop())
+    const url = new URL(schemas.url)
+    url.searchParams.set('application_name', schemas.hooklineSchema)
+    const open = async () => {
+      const store = await openPostgresStore({
+        url: url.toString().replaceAll('+', '%20'),
+        schema: schemas.hooklineSchema,
+      })
+      cleanups.push(() => store.close())
+      return store
+    }
+    const a = await open()
+    const b = await open()
+    await a.migrate()
+    await subscribe(a)
+    expect(await a.acquireChangeConsumerLock!()).toBe(true)
+    let woken = 0
+    b.onNotify!(() => woken++)
+    await expect.poll(async () => (await a.insertMessages([message()])) && woken).toBeGreaterThan(0)
+
+    const killed = await withAdmin(
+      async (c) =>
+        (
+          await c.query(
+            'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
+            [schemas.hooklineSchema],
+          )
+        ).rowCount,
+    )
+    expect(killed).toBeGreaterThanOrEqual(3)
+
+    // Queries fail at most while dead connections are found out, then work again.
+    await expect.poll(() => a.countMessages().catch(() => -1), { timeout: 5000 }).toBeGreaterThan(0)
+    // The lock went with its connection: one of the two takes it again, not both.
+    await expect
+      .poll(
+        async () => [await a.acquireChangeConsumerLock!(), await b.acquireChangeConsumerLock!()],
+        {
+          timeout: 5000,
+        },
+      )
+      .toSatisfy((held: boolean[]) => held.filter(Boolean).length === 1)
+    // The listener reconnected.
+    const before = woken
+    await expect
+      .poll(async () => (await a.insertMessages([message()]).catch(() => 0)) && woken, {
+        timeout: 8000,
+        interval: 200,
+      })
+      .toBeGreaterThan(before)
   })
 
   it('migrates concurrently from several processes', async () => {
