@@ -99,6 +99,7 @@ export class Hookline {
   readonly #sender: HttpSender
   #unwatch: (() => void) | null = null
   #pruneTimer: NodeJS.Timeout | null = null
+  #stopping: Promise<void> | null = null
   readonly #health: HealthPolicy
   readonly #retentionMs: number
   #started = false
@@ -285,16 +286,19 @@ export class Hookline {
   }
 
   /** Stops capture and delivery, waits for attempts in flight, closes the store. Idempotent. */
-  async stop(): Promise<void> {
-    if (this.#pruneTimer) clearInterval(this.#pruneTimer)
-    this.#pruneTimer = null
-    this.#unwatch?.()
-    this.#unwatch = null
-    await this.#consumer?.stop()
-    await this.#dispatcher.stop()
-    await this.#sender.close()
-    await this.store.close()
-    this.#started = false
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      if (this.#pruneTimer) clearInterval(this.#pruneTimer)
+      this.#pruneTimer = null
+      this.#unwatch?.()
+      this.#unwatch = null
+      await this.#consumer?.stop()
+      await this.#dispatcher.stop()
+      await this.#sender.close()
+      await this.store.close()
+      this.#started = false
+    })()
+    return this.#stopping
   }
 
   /** Processes every pending change and delivers everything due now. */

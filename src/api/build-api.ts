@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { Logger } from 'pino'
 import { HooklineError } from '../errors.ts'
 import type { Hookline } from '../hookline.ts'
+import { createMetrics } from '../metrics/metrics.ts'
 import { VERSION } from '../version.ts'
 import { bearerAuth } from './auth.ts'
 import { toErrorResponse } from './error-status.ts'
@@ -93,6 +94,13 @@ export async function buildApi(hookline: Hookline, options: ApiOptions): Promise
       return reply.status(503).send({ status: 'unavailable' })
     }
   })
+
+  const metrics = createMetrics(hookline)
+  app.get(
+    '/metrics',
+    { schema: { doc: { summary: 'Prometheus metrics (text format)', tag: 'health' } } },
+    async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()),
+  )
 
   subscriptionRoutes(app, hookline)
   catalogRoutes(app, hookline)

@@ -71,6 +71,7 @@ export function decideOutcome(
   const base = {
     deliveryId: job.id,
     subscriptionId: job.subscriptionId,
+    event: job.event,
     attemptedAt,
     durationMs: res.durationMs,
     statusCode: res.statusCode,

@@ -143,6 +143,7 @@ export interface DeliveryFilter {
 export interface AttemptResult {
   readonly deliveryId: string
   readonly subscriptionId: string
+  readonly event: string
   readonly attemptedAt: number
   readonly durationMs: number
   readonly statusCode: number | null

@@ -71,3 +71,12 @@ describe('attempt log, replay and retention', () => {
     expect(await hookline.listDeliveries({ subscriptionId: subscription.id })).toHaveLength(1)
   })
 })
+
+describe('lifecycle', () => {
+  it('stop() is idempotent', async () => {
+    const { hookline } = await fx.setup()
+    await hookline.start()
+    await Promise.all([hookline.stop(), hookline.stop()])
+    await expect(hookline.stop()).resolves.toBeUndefined()
+  })
+})

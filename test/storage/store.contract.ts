@@ -78,6 +78,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
     ): AttemptResult => ({
       deliveryId,
       subscriptionId,
+      event: 'NewDeal',
       attemptedAt: T0 + 10,
       durationMs: 12,
       statusCode: 200,
