@@ -34,7 +34,12 @@ function rowIdColumn(db: BetterSqlite3.Database, table: string, columns: ColumnI
   return 'rowid'
 }
 
-/** `json_object(...)` of every column of NEW or OLD; blobs become hex so JSON can hold them. */
+/**
+ * `json_object(...)` of every column of NEW or OLD; blobs become hex so JSON can hold them.
+ * Wider rows are joined from chunks as text (`{"a":1}` + `{"b":null}` → `{"a":1,"b":null}`):
+ * `json_patch` would drop the chunks' NULL columns, and a JSON path cannot name every
+ * column. Every value is a scalar, so each chunk ends in exactly one `}` and starts with one `{`.
+ */
 function rowJson(ref: 'NEW' | 'OLD', columns: ColumnInfo[]): string {
   const chunks: string[] = []
   for (let i = 0; i < columns.length; i += COLUMNS_PER_JSON_OBJECT) {
@@ -44,7 +49,15 @@ function rowJson(ref: 'NEW' | 'OLD', columns: ColumnInfo[]): string {
     })
     chunks.push(`json_object(${pairs.join(', ')})`)
   }
-  return chunks.reduce((acc, chunk) => `json_patch(${acc}, ${chunk})`)
+  if (chunks.length === 1) return chunks[0]!
+  const inner = chunks.map((chunk, i) =>
+    i === 0
+      ? `rtrim(${chunk}, '}')`
+      : i === chunks.length - 1
+        ? `ltrim(${chunk}, '{')`
+        : `trim(${chunk}, '{}')`,
+  )
+  return inner.join(` || ',' || `)
 }
 
 /**
