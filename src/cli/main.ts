@@ -3,6 +3,7 @@ import { HooklineError } from '../errors.ts'
 import type { CliFlags } from '../server/settings.ts'
 import { VERSION } from '../version.ts'
 import { deliveries, listEvents, migrate, subscriptions, trigger } from './commands/admin.ts'
+import { init } from './commands/init.ts'
 import { listen } from './commands/listen.ts'
 import { serve } from './commands/serve.ts'
 
@@ -78,6 +79,16 @@ withProject(
 ).action((o) => deliveries.list(o, o))
 withProject(dels.command('show <id>')).action((id: string, o: CliFlags) => deliveries.show(o, id))
 withProject(dels.command('retry <id>')).action((id: string, o: CliFlags) => deliveries.retry(o, id))
+
+program
+  .command('init')
+  .description(
+    'scaffold a project: hookline.config.ts, and with --table an event and a tracking handler',
+  )
+  .option('--dir <dir>', 'where to write', '.')
+  .option('--table <table>', 'a table to fire an event on its inserts')
+  .option('--database <url>', 'database URL', 'sqlite:./data/app.db')
+  .action((o: { dir: string; table?: string; database: string }) => init(o))
 
 program
   .command('listen')
