@@ -42,7 +42,10 @@ export async function startReceiver(path = '/hook'): Promise<Receiver> {
       if (received.length >= n) return Promise.resolve(received)
       return new Promise((resolve, reject) => {
         const timer = setTimeout(
-          () => reject(new Error(`receiver got ${received.length} of ${n} requests in ${timeoutMs} ms`)),
+          () =>
+            reject(
+              new Error(`receiver got ${received.length} of ${n} requests in ${timeoutMs} ms`),
+            ),
           timeoutMs,
         )
         waiters.push({
