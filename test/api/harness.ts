@@ -62,7 +62,9 @@ async function start(dir: string): Promise<ApiHarness & { close(): Promise<void>
         status: res.statusCode,
         headers: res.headers,
         text,
-        json: String(res.headers['content-type'] ?? '').includes('json') ? JSON.parse(text) : undefined,
+        json: String(res.headers['content-type'] ?? '').includes('json')
+          ? JSON.parse(text)
+          : undefined,
       }
     },
     sql(statement, ...params) {
