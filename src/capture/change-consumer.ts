@@ -6,7 +6,7 @@ import type { HooklineEmitter } from '../hookline-events.ts'
 import type { Store } from '../storage/store.ts'
 import type { Change, NewMessage } from '../storage/types.ts'
 import type { TrackingPlan } from '../tracking/tracking-plan.ts'
-import { WakeSignal } from './wake-signal.ts'
+import { WorkLoop } from './work-loop.ts'
 
 export interface ChangeConsumerOptions {
   readonly store: Store
@@ -29,41 +29,30 @@ export interface ChangeConsumerOptions {
  * consumed mark in one transaction.
  */
 export class ChangeConsumer {
-  readonly #signal = new WakeSignal()
-  #running = false
-  #loop: Promise<void> | null = null
+  readonly #loop: WorkLoop
 
-  constructor(private readonly o: ChangeConsumerOptions) {}
-
-  start(): void {
-    if (this.#running) return
-    this.#running = true
-    this.#loop = this.#run()
+  constructor(private readonly o: ChangeConsumerOptions) {
+    this.#loop = new WorkLoop(
+      async () => ((await this.runOnce()) >= o.batchSize ? 0 : o.pollIntervalMs),
+      (error) => {
+        o.logger.error({ err: error }, 'capture:error')
+        o.emitter.emit('capture:error', error)
+      },
+      o.pollIntervalMs,
+    )
   }
 
-  async stop(): Promise<void> {
-    if (!this.#running) return
-    this.#running = false
-    this.#signal.wake()
-    await this.#loop
+  start(): void {
+    this.#loop.start()
+  }
+
+  stop(): Promise<void> {
+    return this.#loop.stop()
   }
 
   /** The change log may have grown (a WAL write, a notification): look now. */
   nudge(): void {
-    this.#signal.wake()
-  }
-
-  async #run(): Promise<void> {
-    while (this.#running) {
-      try {
-        if ((await this.runOnce()) >= this.o.batchSize) continue
-        await this.#signal.wait(this.o.pollIntervalMs)
-      } catch (error) {
-        this.o.logger.error({ err: error }, 'capture:error')
-        this.o.emitter.emit('capture:error', error as Error)
-        await this.#signal.wait(this.o.pollIntervalMs)
-      }
-    }
+    this.#loop.nudge()
   }
 
   /** Processes one batch; returns how many changes it consumed or set aside. */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import { WakeSignal } from '../capture/wake-signal.ts'
+import { WorkLoop } from '../capture/work-loop.ts'
 import type { Clock } from '../clock.ts'
 import type { HooklineEmitter } from '../hookline-events.ts'
 import type { Store } from '../storage/store.ts'
@@ -42,32 +42,34 @@ export class Dispatcher {
   readonly #perSubscription = new Map<string, number>()
   #results: AttemptResult[] = []
   #flushing: Promise<void> | null = null
-  readonly #signal = new WakeSignal()
   #idle: (() => void)[] = []
-  #running = false
-  #loop: Promise<void> | null = null
+  readonly #loop: WorkLoop
 
-  constructor(private readonly o: DispatcherOptions) {}
+  constructor(private readonly o: DispatcherOptions) {
+    this.#loop = new WorkLoop(
+      () => this.#step(),
+      (error) => {
+        o.logger.error({ err: error }, 'delivery:error')
+        o.emitter.emit('delivery:error', error)
+      },
+      o.pollIntervalMs,
+    )
+  }
 
   start(): void {
-    if (this.#running) return
-    this.#running = true
-    this.#loop = this.#run()
+    this.#loop.start()
   }
 
   /** Stops claiming, waits for the attempts in flight, and records them. */
   async stop(): Promise<void> {
-    if (!this.#running) return
-    this.#running = false
-    this.#signal.wake()
-    await this.#loop
+    await this.#loop.stop()
     await this.#whenIdle()
     await this.flush()
   }
 
   /** New deliveries may be due: look now rather than at the next poll. */
   nudge(): void {
-    this.#signal.wake()
+    this.#loop.nudge()
   }
 
   /** Delivers everything due now and records it (tests, shutdown). */
@@ -123,24 +125,15 @@ export class Dispatcher {
     }
   }
 
-  async #run(): Promise<void> {
-    while (this.#running) {
-      try {
-        if ((await this.fill()) > 0) continue
-        const due = await this.o.store.nextDueAt()
-        const now = this.o.clock.now()
-        // Due work that could not be claimed waits for a free slot (a wake), not a busy loop.
-        const wait =
-          due === null || due <= now
-            ? this.o.pollIntervalMs
-            : Math.min(due - now, this.o.pollIntervalMs)
-        await this.#signal.wait(wait)
-      } catch (error) {
-        this.o.logger.error({ err: error }, 'delivery:error')
-        this.o.emitter.emit('delivery:error', error as Error)
-        await this.#signal.wait(this.o.pollIntervalMs)
-      }
-    }
+  /** One turn of the loop: claim, or say how long to sleep. */
+  async #step(): Promise<number> {
+    if ((await this.fill()) > 0) return 0
+    const due = await this.o.store.nextDueAt()
+    const now = this.o.clock.now()
+    // Due work that could not be claimed waits for a free slot (a nudge), not a busy loop.
+    return due === null || due <= now
+      ? this.o.pollIntervalMs
+      : Math.min(due - now, this.o.pollIntervalMs)
   }
 
   #start(job: DeliveryJob): void {
@@ -162,7 +155,7 @@ export class Dispatcher {
     const left = (this.#perSubscription.get(subscriptionId) ?? 1) - 1
     if (left === 0) this.#perSubscription.delete(subscriptionId)
     else this.#perSubscription.set(subscriptionId, left)
-    this.#signal.wake()
+    this.#loop.nudge()
     if (this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve()
   }
 
