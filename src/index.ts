@@ -8,6 +8,7 @@ export { buildApi } from './api/build-api.ts'
 export type { Clock } from './clock.ts'
 export {
   type CaptureConfig,
+  type DatabaseConfig,
   type DeliveryConfig,
   defineConfig,
   type HooklineConfig,

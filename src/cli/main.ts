@@ -20,6 +20,14 @@ const withProject = (cmd: Command) =>
         'HOOKLINE_DATABASE_URL',
       ),
     )
+    .option(
+      '--schema <name>',
+      "PostgreSQL: the schema of Hookline's tables (env HOOKLINE_DATABASE_SCHEMA, default hookline)",
+    )
+    .option(
+      '--pool-size <n>',
+      'PostgreSQL: connections in the pool (env HOOKLINE_POOL_SIZE, default 10)',
+    )
 
 const withServer = (cmd: Command) =>
   withProject(cmd)

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url'
 import { pino } from 'pino'
 import { loadProject } from '../config/load-project.ts'
 import { createHookline, type Hookline } from '../hookline.ts'
-import { type CliFlags, resolveSettings, type Settings } from '../server/settings.ts'
+import { type CliFlags, resolveSettings, type Settings, storeOptions } from '../server/settings.ts'
 import { openStore } from '../storage/open-store.ts'
 
 /** The demo CRM project that ships with Hookline (`hookline dev`). */
@@ -29,7 +29,7 @@ export async function withHookline<T>(
     configFile: 'hookline.config.ts',
     host: '127.0.0.1',
   })
-  const store = await openStore(settings.database)
+  const store = await openStore(settings.database, storeOptions(settings))
   const initSql = project.initSql(store.capabilities.dialect)
   const hookline = await createHookline({
     database: store,

@@ -45,10 +45,26 @@ export interface ServerConfig {
   readonly bodyLimit?: number
 }
 
+/** The database, when more than its URL is to be said. */
+export interface DatabaseConfig {
+  /** `sqlite:./data/hookline.db` (default) or `postgres://user@host:5432/db`. */
+  readonly url?: string
+  /** PostgreSQL: the schema of Hookline's own tables. Default `hookline`. */
+  readonly schema?: string
+  /**
+   * PostgreSQL: connections in each process's pool. Default 10. Each process also keeps
+   * one more connection for `LISTEN` and the capture lock.
+   */
+  readonly poolSize?: number
+}
+
 /** A project's `hookline.config.ts`. Paths are relative to the config file. */
 export interface HooklineConfig {
-  /** `sqlite:./data/hookline.db` (default) or `postgres://user@host:5432/db`. */
-  readonly database?: string
+  /**
+   * `sqlite:./data/hookline.db` (default) or `postgres://user@host:5432/db`, or an object
+   * with the URL, Hookline's schema and the pool size.
+   */
+  readonly database?: string | DatabaseConfig
   /** Folder of event files. Default `./events`. */
   readonly events?: string
   /** Folder of tracking handlers. Default `./tracking`. */

@@ -3,8 +3,8 @@ import type { Logger } from 'pino'
 import { buildApi } from '../api/build-api.ts'
 import type { LoadedProject } from '../config/load-project.ts'
 import { createHookline, type Hookline } from '../hookline.ts'
-import { openStore, redactUrl } from '../storage/open-store.ts'
-import { bootstrapApiKey, type Settings } from './settings.ts'
+import { openStore } from '../storage/open-store.ts'
+import { bootstrapApiKey, describeDatabase, type Settings, storeOptions } from './settings.ts'
 
 export interface RunningService {
   readonly hookline: Hookline
@@ -24,7 +24,7 @@ export async function runService(options: {
   logger: Logger
 }): Promise<RunningService> {
   const { settings, project, logger } = options
-  const store = await openStore(settings.database)
+  const store = await openStore(settings.database, storeOptions(settings))
   let hookline: Hookline
   try {
     const initSql = project.initSql(store.capabilities.dialect)
@@ -64,7 +64,7 @@ export async function runService(options: {
     await hookline.stop()
     throw error
   }
-  logger.info({ database: redactUrl(settings.database), api: url }, 'service:started')
+  logger.info({ database: describeDatabase(settings), api: url }, 'service:started')
 
   let stopping: Promise<void> | null = null
   return {

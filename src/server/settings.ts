@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { resolve } from 'node:path'
+import type { DatabaseConfig } from '../config/define-config.ts'
 import { ConfigError } from '../errors.ts'
+import { type OpenStoreOptions, redactUrl } from '../storage/open-store.ts'
 import type { Store } from '../storage/store.ts'
 
 export const DEFAULT_DATABASE = 'sqlite:./data/hookline.db'
@@ -11,6 +13,10 @@ const API_KEY_META = 'bootstrap_api_key'
 export interface CliFlags {
   readonly config?: string
   readonly database?: string
+  /** PostgreSQL: the schema of Hookline's tables. */
+  readonly schema?: string
+  /** PostgreSQL: connections in the pool. */
+  readonly poolSize?: string
   readonly port?: string
   readonly host?: string
   readonly allowPrivateTargets?: boolean
@@ -19,6 +25,10 @@ export interface CliFlags {
 export interface Settings {
   readonly configFile: string
   readonly database: string
+  /** PostgreSQL: the schema of Hookline's tables (the store's default `hookline` when unset). */
+  readonly databaseSchema: string | undefined
+  /** PostgreSQL: connections in the pool (the store's default when unset). */
+  readonly poolSize: number | undefined
   readonly port: number
   readonly host: string
   readonly apiKey: string | undefined
@@ -33,12 +43,30 @@ function parsePort(value: string, source: string): number {
   return port
 }
 
+function parsePoolSize(value: string | number, source: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1 || n > 1000)
+    throw new ConfigError(
+      `${source} is '${value}': give the number of connections in each process's pool, from 1 to 1000 (default 10)`,
+    )
+  return n
+}
+
+/** The first of flag, environment variable and config value that is set, with its source. */
+function pick<T>(
+  ...candidates: [value: T | undefined | '', source: string][]
+): [T, string] | undefined {
+  for (const [value, source] of candidates)
+    if (value !== undefined && value !== '') return [value as T, source]
+  return undefined
+}
+
 /** Resolves flags, then HOOKLINE_* variables, then the config file, then defaults. */
 export function resolveSettings(
   flags: CliFlags,
   env: NodeJS.ProcessEnv,
   config: {
-    database?: string
+    database?: string | DatabaseConfig
     server?: { port?: number; host?: string; apiKeys?: readonly string[] }
     delivery?: { allowPrivateTargets?: boolean }
   },
@@ -49,9 +77,18 @@ export function resolveSettings(
     : env.HOOKLINE_PORT
       ? parsePort(env.HOOKLINE_PORT, 'HOOKLINE_PORT')
       : (config.server?.port ?? DEFAULT_PORT)
+  const db: DatabaseConfig =
+    typeof config.database === 'string' ? { url: config.database } : (config.database ?? {})
+  const poolSize = pick<string | number>(
+    [flags.poolSize, '--pool-size'],
+    [env.HOOKLINE_POOL_SIZE, 'HOOKLINE_POOL_SIZE'],
+    [db.poolSize, 'database.poolSize in the config'],
+  )
   return {
     configFile: resolve(flags.config ?? defaults.configFile),
-    database: flags.database ?? env.HOOKLINE_DATABASE_URL ?? config.database ?? DEFAULT_DATABASE,
+    database: flags.database || env.HOOKLINE_DATABASE_URL || db.url || DEFAULT_DATABASE,
+    databaseSchema: flags.schema || env.HOOKLINE_DATABASE_SCHEMA || db.schema || undefined,
+    poolSize: poolSize && parsePoolSize(...poolSize),
     port,
     host: flags.host ?? env.HOOKLINE_HOST ?? config.server?.host ?? defaults.host,
     apiKey: env.HOOKLINE_API_KEY || config.server?.apiKeys?.[0],
@@ -64,6 +101,24 @@ export function resolveSettings(
       defaults.allowPrivateTargets ??
       false,
   }
+}
+
+/** What opening the settings' database needs besides its URL. */
+export function storeOptions(settings: Settings): OpenStoreOptions {
+  return {
+    postgres: {
+      ...(settings.databaseSchema ? { schema: settings.databaseSchema } : {}),
+      ...(settings.poolSize ? { poolSize: settings.poolSize } : {}),
+    },
+  }
+}
+
+/** Where the settings' database is, password hidden: the URL, and Hookline's schema on PostgreSQL. */
+export function describeDatabase(settings: Settings): string {
+  const url = redactUrl(settings.database)
+  return settings.database.startsWith('sqlite:')
+    ? url
+    : `${url} (schema ${settings.databaseSchema ?? 'hookline'})`
 }
 
 /**

@@ -5,7 +5,8 @@ import type { Store } from './store.ts'
 
 /** The URL with any password replaced, for logs and error messages. */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@')
+  // Up to the last '@' before the query: a password may hold an unescaped '@' or '/'.
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@?#]*):[^?#]*@/i, '$1:***@')
 }
 
 /** The SQLite file a `sqlite:` URL names, resolved against `baseDir`. */

@@ -7,7 +7,7 @@ const fx = deliveryFixture()
 describe('isolation', () => {
   it('a target that never answers and one that takes 4 s do not hold back 20 healthy ones', async () => {
     const { hookline, insertDeal } = await fx.setup({
-      timeoutMs: 4000,
+      timeoutMs: 6000,
       perSubscriptionConcurrency: 4,
     })
     const hanging = await fx.receiver()

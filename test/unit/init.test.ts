@@ -28,7 +28,7 @@ describe('hookline init', () => {
     const project = await loadProject(join(dir, 'hookline.config.ts'))
     expect(project.events.map((e) => e.name)).toEqual(['NewInvoice'])
     const h = await createHookline({
-      database: project.config.database!,
+      database: project.config.database as string,
       events: project.events,
       tracking: project.tracking,
     })

@@ -1,7 +1,7 @@
 import { relative } from 'node:path'
 import { pino } from 'pino'
 import { runService } from '../../server/run-service.ts'
-import type { CliFlags } from '../../server/settings.ts'
+import { type CliFlags, describeDatabase, type Settings } from '../../server/settings.ts'
 import { redactUrl } from '../../storage/open-store.ts'
 import { DEMO_CONFIG, loadSettings } from '../project.ts'
 
@@ -38,10 +38,10 @@ export async function serve(mode: ServeMode, flags: CliFlags): Promise<void> {
       service.url,
       service.apiKey!,
       service.apiKeyGenerated,
-      settings.database,
+      settings,
       project.configFile,
     )
-  else console.log(`Hookline worker: capture and delivery on ${redactUrl(settings.database)}`)
+  else console.log(`Hookline worker: capture and delivery on ${describeDatabase(settings)}`)
 
   const shutdown = async (signal: string) => {
     console.log(`\n${signal}: stopping (finishing deliveries in flight)…`)
@@ -57,13 +57,14 @@ function printWelcome(
   url: string,
   key: string,
   generated: boolean,
-  database: string,
+  settings: Settings,
   configFile: string,
 ) {
+  const { database } = settings
   const auth = `-H 'Authorization: Bearer ${key}'`
   const file = database.startsWith('sqlite:') ? database.slice('sqlite:'.length) : null
   const lines = [
-    `Hookline ${mode === 'dev' ? 'dev (demo CRM)' : 'start'}: API on ${url}, database ${redactUrl(database)}`,
+    `Hookline ${mode === 'dev' ? 'dev (demo CRM)' : 'start'}: API on ${url}, database ${describeDatabase(settings)}`,
     `Project: ${relative(process.cwd(), configFile) || configFile}`,
     `API key: ${key}${generated ? '  (generated and kept in the database; set HOOKLINE_API_KEY to choose your own)' : ''}`,
     '',
@@ -74,8 +75,12 @@ function printWelcome(
     '3. Make the event fire: insert a deal that is a project, from any program:',
     file
       ? `     sqlite3 ${file} "INSERT INTO deal (name, amount, is_project) VALUES ('New website', 5000, 1)"`
-      : `     psql … -c "INSERT INTO deal (name, amount, is_project) VALUES ('New website', 5000, 1)"`,
-    `   or: node -e "new (require('better-sqlite3'))('${file ?? 'data/hookline.db'}').exec(\\"INSERT INTO deal (name, amount, is_project) VALUES ('New website', 5000, 1)\\")"`,
+      : `     psql '${redactUrl(database)}' -c "INSERT INTO deal (name, amount, is_project) VALUES ('New website', 5000, 1)"`,
+    ...(file
+      ? [
+          `   or: node -e "new (require('better-sqlite3'))('${file}').exec(\\"INSERT INTO deal (name, amount, is_project) VALUES ('New website', 5000, 1)\\")"`,
+        ]
+      : []),
     '',
     `Samples (perform-list):  curl -s ${url}/api/v1/webhooks/perform-list/NewOpportunity ${auth}`,
     `Event catalog:           curl -s ${url}/api/v1/events ${auth}`,
