@@ -1,5 +1,13 @@
 import type { DeliveryState, SubscriptionState } from './states.ts'
-import type { Attempt, Change, Delivery, Message, RowId, Subscription } from './types.ts'
+import type {
+  Attempt,
+  Change,
+  Delivery,
+  Message,
+  RowId,
+  Subscription,
+  SubscriptionPatch,
+} from './types.ts'
 
 /** Rows as both stores return them (snake_case). They never leave `storage/`. */
 export interface SubscriptionRow {
@@ -141,6 +149,26 @@ export function toAttempt(r: AttemptRow): Attempt {
 
 export function toMessage(r: MessageRow): Message {
   return { id: r.id, event: r.event, rowId: r.row_id, body: r.body, createdAt: toMs(r.created_at) }
+}
+
+/** A subscription row with a patch applied, as both stores write it back. */
+export function applyPatch(row: SubscriptionRow, patch: SubscriptionPatch) {
+  const status = patch.status ?? (row.status as SubscriptionState)
+  return {
+    status,
+    targetUrl: patch.targetUrl ?? row.target_url,
+    headers: JSON.stringify(patch.headers ?? parseJson(row.headers)),
+    // An explicit reason wins; re-enabling clears it; otherwise it stays.
+    disabledReason:
+      patch.disabledReason !== undefined
+        ? patch.disabledReason
+        : status === 'active'
+          ? null
+          : row.disabled_reason,
+    ordering: patch.ordering ?? row.ordering,
+    /** Re-enabled: its run of failures starts afresh. */
+    reenabled: status === 'active' && row.status !== 'active',
+  }
 }
 
 /** The secrets that sign a delivery now: the current one, plus the previous one in its grace period. */

@@ -1,4 +1,4 @@
-import { type SubscriptionRow, toSubscription } from '../rows.ts'
+import { applyPatch, type SubscriptionRow, toSubscription } from '../rows.ts'
 import type { Store } from '../store.ts'
 import type { PostgresContext } from './postgres-context.ts'
 import { type Queryable, withTransaction } from './postgres-sql.ts'
@@ -84,13 +84,7 @@ export function postgresSubscriptions(c: PostgresContext): SubscriptionsPart {
       return withTransaction(pool, async (client) => {
         const row = await byId(client, id, true)
         if (!row || row.status === 'removed') return null
-        const status = patch.status ?? row.status
-        const disabledReason =
-          patch.disabledReason !== undefined
-            ? patch.disabledReason
-            : status === 'active'
-              ? null
-              : row.disabled_reason
+        const p = applyPatch(row, patch)
         const { rows } = await client.query<SubscriptionRow>(
           `UPDATE ${t.subscriptions} SET status = $2, target_url = $3, headers = $4, disabled_reason = $5,
              ordering = $7, updated_at = $6,
@@ -98,18 +92,9 @@ export function postgresSubscriptions(c: PostgresContext): SubscriptionsPart {
              consecutive_failures = CASE WHEN $8 THEN 0 ELSE consecutive_failures END,
              failing_since = CASE WHEN $8 THEN NULL ELSE failing_since END
            WHERE id = $1 RETURNING *`,
-          [
-            id,
-            status,
-            patch.targetUrl ?? row.target_url,
-            JSON.stringify(patch.headers ?? row.headers),
-            disabledReason,
-            now,
-            patch.ordering ?? row.ordering,
-            status === 'active' && row.status !== 'active',
-          ],
+          [id, p.status, p.targetUrl, p.headers, p.disabledReason, now, p.ordering, p.reenabled],
         )
-        if (status !== 'active') await cancelPending(c, client, [id], now)
+        if (p.status !== 'active') await cancelPending(c, client, [id], now)
         return toSubscription(rows[0]!)
       })
     },

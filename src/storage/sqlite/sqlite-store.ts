@@ -6,6 +6,7 @@ import { newId } from '../../ids.ts'
 import { failureRuns } from '../failure-runs.ts'
 import {
   type AttemptRow,
+  applyPatch,
   type ChangeRow,
   type DeliveryRow,
   type JobRow,
@@ -242,32 +243,17 @@ export function openSqliteStore(
       return tx(() => {
         const row = subscriptionById(id)
         if (!row || row.status === 'removed') return null
-        const status = patch.status ?? row.status
-        const disabledReason =
-          patch.disabledReason !== undefined
-            ? patch.disabledReason
-            : status === 'active'
-              ? null
-              : row.disabled_reason
+        const p = applyPatch(row, patch)
         stmt(
           `UPDATE hookline_subscriptions SET status = ?, target_url = ?, headers = ?, disabled_reason = ?, ordering = ?,
              updated_at = ?
            WHERE id = ?`,
-        ).run(
-          status,
-          patch.targetUrl ?? row.target_url,
-          patch.headers ? JSON.stringify(patch.headers) : row.headers,
-          disabledReason,
-          patch.ordering ?? row.ordering,
-          now,
-          id,
-        )
-        // Re-enabled: a fresh start for its health.
-        if (status === 'active' && row.status !== 'active')
+        ).run(p.status, p.targetUrl, p.headers, p.disabledReason, p.ordering, now, id)
+        if (p.reenabled)
           stmt(
             'UPDATE hookline_subscriptions SET consecutive_failures = 0, failing_since = NULL WHERE id = ?',
           ).run(id)
-        if (status !== 'active') cancelPending(id, now)
+        if (p.status !== 'active') cancelPending(id, now)
         return toSubscription(subscriptionById(id)!)
       })
     },
