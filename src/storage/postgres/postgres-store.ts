@@ -41,6 +41,10 @@ export async function openPostgresStore(
       `PostgreSQL schema name '${schema}' is not a plain identifier: use letters, digits and underscores`,
     )
   const description = redactUrl(options.url)
+  if (!URL.canParse(options.url))
+    throw new ConfigError(
+      `database URL '${description}' is not a valid URL: use postgres://user:password@host:5432/dbname, with special characters of the password percent-encoded`,
+    )
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,
