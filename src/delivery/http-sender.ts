@@ -99,16 +99,24 @@ export class HttpSender {
   }
 }
 
+/**
+ * The first 64 KiB of a response body. A huge or endless body is cut; one that stalls is
+ * ended by the attempt's timeout. Either way the status line already said how the
+ * receiver took the delivery, so what was read is kept and the outcome stands.
+ */
 async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {
   const chunks: Buffer[] = []
   let size = 0
-  for await (const chunk of body) {
-    chunks.push(chunk)
-    size += chunk.length
-    if (size >= RESPONSE_BODY_LIMIT) {
-      body.destroy() // a huge or endless body is cut, not read
-      break
+  try {
+    for await (const chunk of body) {
+      chunks.push(chunk)
+      size += chunk.length
+      if (size >= RESPONSE_BODY_LIMIT) break
     }
+  } catch {
+    // Timed out or reset while reading the body: keep what arrived.
+  } finally {
+    body.destroy()
   }
   return Buffer.concat(chunks).subarray(0, RESPONSE_BODY_LIMIT).toString('utf8')
 }
