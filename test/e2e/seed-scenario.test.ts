@@ -3,14 +3,61 @@ import { Webhook } from 'standardwebhooks'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type CliProcess, startCli } from '../helpers/cli-process.ts'
+import { DEMO_CONFIG } from '../helpers/demo.ts'
+import { createTestSchemas } from '../helpers/postgres.ts'
 import { type Receiver, startReceiver } from '../helpers/receiver.ts'
 import { tempDbPath, tempDir } from '../helpers/temp.ts'
 
+/** A database for the demo CRM: how to run Hookline on it, and another program that writes it. */
+interface Backend {
+  readonly name: string
+  open(): Promise<{
+    /** `hookline …` arguments that serve the demo CRM on this database. */
+    readonly args: string[]
+    /** Runs SQL with the database's own command-line client. */
+    write(sql: string): void
+    dispose(): Promise<void>
+  }>
+}
+
+const dir = tempDir()
+const backends: Backend[] = [
+  {
+    name: 'SQLite',
+    async open() {
+      const file = tempDbPath(dir)
+      return {
+        args: ['dev', '--database', `sqlite:${file}`],
+        write: (sql) => execFileSync('sqlite3', [file, sql]),
+        dispose: async () => {},
+      }
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    async open() {
+      const schemas = await createTestSchemas()
+      return {
+        args: [
+          'start',
+          ...['--config', DEMO_CONFIG, '--database', schemas.url],
+          ...['--schema', schemas.hooklineSchema, '--host', '127.0.0.1', '--allow-private-targets'],
+        ],
+        write: (sql) =>
+          execFileSync('psql', [schemas.url, '-v', 'ON_ERROR_STOP=1', '-q', '-c', sql], {
+            stdio: 'pipe',
+          }),
+        dispose: () => schemas.drop(),
+      }
+    },
+  },
+]
+
 // The seed's scenario: an integration subscribes to NewOpportunity, then a deal that is a
 // project is inserted by another program, and the subscriber receives the event's data.
-describe('the seed scenario, end to end', () => {
-  const file = tempDbPath(tempDir())
+describe.each(backends)('the seed scenario on $name, end to end', (backend) => {
   const apiKey = 'hk_test_seed_scenario'
+  let database: Awaited<ReturnType<Backend['open']>>
   let hookline: CliProcess
   let zap: Receiver
   let witness: Receiver
@@ -27,24 +74,23 @@ describe('the seed scenario, end to end', () => {
     const text = await res.body.text()
     return { status: res.statusCode, body: text ? JSON.parse(text) : null }
   }
-  /** Another program writes the CRM's database: the sqlite3 command-line client. */
+  /** Another program writes the CRM's database: the database's command-line client. */
   const insertDeal = (name: string, isProject: 0 | 1) =>
-    execFileSync('sqlite3', [
-      file,
+    database.write(
       `INSERT INTO deal (name, amount, is_project) VALUES ('${name}', 5000, ${isProject})`,
-    ])
+    )
 
   beforeAll(async () => {
+    database = await backend.open()
     zap = await startReceiver('/zap')
     witness = await startReceiver('/witness')
-    hookline = await startCli(['dev', '--database', `sqlite:${file}`, '--port', '0'], {
-      HOOKLINE_API_KEY: apiKey,
-    })
+    hookline = await startCli([...database.args, '--port', '0'], { HOOKLINE_API_KEY: apiKey })
   })
   afterAll(async () => {
     await hookline?.stop()
     await zap?.close()
     await witness?.close()
+    await database?.dispose()
   })
 
   it('delivers a signed NewOpportunity for a project deal, nothing for others, nothing after unsubscribe', async () => {
