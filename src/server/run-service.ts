@@ -56,7 +56,10 @@ export async function runService(options: {
       await api.listen({ port: settings.port, host: settings.host })
       const address = api.server.address()
       const port = typeof address === 'object' && address ? address.port : settings.port
-      url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`
+      // Listening on every interface: show the loopback address, which is copy-pasteable here.
+      const host =
+        settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host
+      url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
     }
     await hookline.start()
   } catch (error) {

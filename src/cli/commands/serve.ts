@@ -60,7 +60,7 @@ function printWelcome(
   settings: Settings,
   configFile: string,
 ) {
-  const { database } = settings
+  const { database, allowPrivateTargets: allowsLocal } = settings
   const auth = `-H 'Authorization: Bearer ${key}'`
   const file = database.startsWith('sqlite:') ? database.slice('sqlite:'.length) : null
   const lines = [
@@ -68,10 +68,18 @@ function printWelcome(
     `Project: ${relative(process.cwd(), configFile) || configFile}`,
     `API key: ${key}${generated ? '  (generated and kept in the database; set HOOKLINE_API_KEY to choose your own)' : ''}`,
     '',
-    '1. Start a receiver that prints and verifies deliveries (another terminal):',
-    '     npx hookline listen --port 9000',
-    '2. Subscribe it to NewOpportunity:',
-    `     curl -s -X POST ${url}/api/v1/webhooks/subscribe ${auth} -H 'content-type: application/json' -d '{"event": "NewOpportunity", "target_url": "http://127.0.0.1:9000/"}'`,
+    ...(allowsLocal
+      ? [
+          '1. Start a receiver that prints and verifies deliveries (another terminal):',
+          '     npx hookline listen --port 9000',
+          '2. Subscribe it to NewOpportunity:',
+        ]
+      : [
+          '1. Receivers must be public: loopback and private targets are refused here',
+          '   (hookline dev, or --allow-private-targets, allows them for local testing).',
+          '2. Subscribe one to NewOpportunity:',
+        ]),
+    `     curl -s -X POST ${url}/api/v1/webhooks/subscribe ${auth} -H 'content-type: application/json' -d '{"event": "NewOpportunity", "target_url": "${allowsLocal ? 'http://127.0.0.1:9000/' : 'https://example.com/hooks'}"}'`,
     '3. Make the event fire: insert a deal that is a project, from any program:',
     file
       ? `     sqlite3 ${file} "INSERT INTO deal (name, amount, is_project) VALUES ('New website', 5000, 1)"`
