@@ -3,6 +3,7 @@
 // `--only throughput,latency` runs some scenarios; `--profile` writes CPU profiles of the
 // Hookline processes to bench/results/profiles; `--no-docs` leaves docs/ alone.
 import { mkdirSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { type BenchContext, benchParams, scratchDir, startReceiver } from './lib/context.ts'
@@ -23,6 +24,9 @@ const { values } = parseArgs({
     only: { type: 'string' },
     profile: { type: 'boolean', default: false },
     'no-docs': { type: 'boolean', default: false },
+    systems: { type: 'string' },
+    subs: { type: 'string' },
+    'hookline-delivery': { type: 'string' },
   },
 })
 
@@ -52,6 +56,7 @@ process.on('SIGINT', onSignal)
 process.on('SIGTERM', onSignal)
 
 const started = Date.now()
+const loadBefore = os.loadavg()
 const params = benchParams(values.quick)
 const pgUnavailable = await probePostgres()
 if (pgUnavailable) log(`PostgreSQL scenarios skipped: ${pgUnavailable}`)
@@ -63,6 +68,9 @@ const ctx: BenchContext = {
   receiver: receiver.proc,
   receiverPorts: receiver.ports,
   log,
+  onlySystems: values.systems?.split(',') ?? null,
+  onlySubs: values.subs?.split(',').map(Number) ?? null,
+  hooklineDelivery: values['hookline-delivery'] ? JSON.parse(values['hookline-delivery']) : {},
 }
 const results: BenchResults = {
   meta: {},
@@ -89,6 +97,10 @@ results.meta = {
   params,
   scenarios: chosen,
   pgUnavailable,
+  loadAverage: {
+    before: loadBefore.map((l) => l.toFixed(2)),
+    after: os.loadavg().map((l) => l.toFixed(2)),
+  },
   durationSeconds: Math.round((Date.now() - started) / 1000),
   date: new Date().toISOString(),
 }

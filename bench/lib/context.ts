@@ -27,7 +27,7 @@ export function benchParams(quick: boolean): BenchParams {
     ? {
         quick,
         runs: 2,
-        throughputDeliveries: 6000,
+        throughputDeliveries: 4000,
         latencyRates: [200, 1000],
         latencyDurationMs: 4000,
         fanoutSubscriptions: 1000,
@@ -68,6 +68,12 @@ export interface BenchContext {
   readonly receiver: Proc
   readonly receiverPorts: readonly number[]
   log(message: string): void
+  /** `--systems`: measure only these senders. */
+  readonly onlySystems: readonly string[] | null
+  /** `--subs`: throughput only at these subscription counts. */
+  readonly onlySubs: readonly number[] | null
+  /** `--hookline-delivery`: Hookline delivery options for experiments (default: none). */
+  readonly hooklineDelivery: Record<string, unknown>
 }
 
 export function scratchDir(): { dir: string; remove(): void } {

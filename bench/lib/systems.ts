@@ -35,7 +35,7 @@ export function systems(ctx: BenchContext, withBaselines = true): SystemName[] {
     if (!ctx.pgUnavailable) out.push('pgboss')
     out.push('bullmq')
   }
-  return out
+  return ctx.onlySystems ? out.filter((s) => ctx.onlySystems!.includes(s)) : out
 }
 
 const sqliteAppTable = `CREATE TABLE IF NOT EXISTS bench_row (id INTEGER PRIMARY KEY, ts REAL NOT NULL, payload TEXT NOT NULL)`
@@ -88,6 +88,7 @@ export async function setUp(
   options: { delivery?: HooklineArgs['delivery'] } = {},
 ): Promise<Running> {
   const subs: BaselineSub[] = targets.map((url) => ({ url, secret: newSecret() }))
+  options = { delivery: { ...ctx.hooklineDelivery, ...options.delivery } }
   switch (system) {
     case 'hookline-sqlite': {
       const file = dbFile(ctx, 'hookline')

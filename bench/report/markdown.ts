@@ -210,7 +210,7 @@ export function renderMarkdown(r: BenchResults, analysis: string): string {
     out.push(
       '## 6. Backlog: pending deliveries, then the receiver is up',
       '',
-      'Ten subscriptions; a Hookline with delivery held (concurrency 0, as when no target answers) captures the rows into pending deliveries; a fresh Hookline process then drains them. Drain rate from first to last receipt; peak RSS is the drainer’s getrusage maxrss.',
+      '100 subscriptions (one receiver serving many of them was down); a Hookline with delivery held (concurrency 0, as when no target answers) captures the rows into pending deliveries; a fresh Hookline process then drains them. Drain rate from first to last receipt; peak RSS is the drainer’s getrusage maxrss.',
       '',
       '| database | pending deliveries | build (capture) | build peak RSS | drain rate | drain peak RSS |',
       '|---|---|---|---|---|---|',

@@ -5,7 +5,7 @@ import type { BacklogResult } from '../lib/results.ts'
 import { spread } from '../lib/stats.ts'
 import { startHookline } from '../lib/systems.ts'
 
-const SUBSCRIPTIONS = 10
+const SUBSCRIPTIONS = 100
 
 interface Stats {
   maxRss: number
@@ -19,7 +19,8 @@ async function stats(proc: Proc): Promise<Stats> {
 }
 
 /**
- * Scenario 6: a backlog of pending deliveries, then the receiver comes up. The backlog is
+ * Scenario 6: a backlog of pending deliveries to 100 subscriptions (a receiver that serves
+ * many of them was down), then the receiver comes up. The backlog is
  * built by a Hookline that captures but holds delivery (concurrency 0), as when every
  * target was unreachable; a fresh Hookline process then drains it. Reported: its peak RSS
  * (getrusage maxrss) and deliveries/s.

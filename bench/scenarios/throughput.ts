@@ -39,6 +39,7 @@ export async function throughput(ctx: BenchContext): Promise<ThroughputResult[]>
   const { runs, throughputDeliveries } = ctx.params
   const out: ThroughputResult[] = []
   for (const subs of SUBSCRIPTION_COUNTS) {
+    if (ctx.onlySubs && !ctx.onlySubs.includes(subs)) continue
     const targets = targetsFor(ctx, subs)
     const rows = Math.ceil(throughputDeliveries / subs)
     const expect = rows * subs
