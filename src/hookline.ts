@@ -269,8 +269,18 @@ export class Hookline {
       this.#consumer?.nudge()
       this.#dispatcher.nudge()
     }
-    const filename = (this.store as { filename?: string }).filename
-    if (filename && filename !== ':memory:') this.#unwatch = watchSqliteWal(filename, wake)
+    const sqlite = this.store as { filename?: string; dataVersion?: () => number }
+    if (sqlite.filename && sqlite.filename !== ':memory:') {
+      // data_version moves only when another connection commits: Hookline's own writes,
+      // which touch the WAL file too, wake nobody.
+      let seen = sqlite.dataVersion?.()
+      this.#unwatch = watchSqliteWal(sqlite.filename, () => {
+        const version = sqlite.dataVersion?.()
+        if (version !== undefined && version === seen) return
+        seen = version
+        wake()
+      })
+    }
     // Other Hookline processes on the same database announce the deliveries they add.
     else if (this.store.onNotify) this.#unwatch = this.store.onNotify(wake)
     this.#consumer!.start()

@@ -43,9 +43,11 @@ export class Dispatcher {
   #results: AttemptResult[] = []
   #flushing: Promise<void> | null = null
   #idle: (() => void)[] = []
+  #claimSize: number
   readonly #loop: WorkLoop
 
   constructor(private readonly o: DispatcherOptions) {
+    this.#claimSize = o.concurrency
     this.#loop = new WorkLoop(
       () => this.#step(),
       (error) => {
@@ -75,7 +77,7 @@ export class Dispatcher {
   /** Delivers everything due now and records it (tests, shutdown). */
   async drain(): Promise<void> {
     for (;;) {
-      const claimed = await this.fill()
+      const { started: claimed } = await this.fill()
       await this.#whenIdle()
       await this.flush()
       if (claimed === 0) return
@@ -83,19 +85,22 @@ export class Dispatcher {
   }
 
   /**
-   * Claims as many due deliveries as there are free slots and starts them. Under load it
+   * Claims as many due deliveries as there are free slots and starts them; `more` when
+   * the claim came back full and all of it started, so more may be waiting. Under load it
    * waits until a quarter of the slots are free, so that claims come in batches rather
    * than one query per finished attempt.
    */
-  async fill(): Promise<number> {
+  async fill(): Promise<{ started: number; more: boolean }> {
     const free = this.o.concurrency - this.#inFlight
-    if (free <= 0 || (this.#inFlight > 0 && free < this.o.concurrency / 4)) return 0
+    if (free <= 0 || (this.#inFlight > 0 && free < this.o.concurrency / 4))
+      return { started: 0, more: false }
     const saturated = [...this.#perSubscription]
       .filter(([, n]) => n >= this.o.perSubscriptionConcurrency)
       .map(([id]) => id)
+    const limit = Math.min(free, this.#claimSize)
     const jobs = await this.o.store.claimDeliveries(
       this.o.clock.now(),
-      free,
+      limit,
       this.o.leaseMs,
       saturated,
     )
@@ -106,7 +111,15 @@ export class Dispatcher {
       else this.#start(job)
     }
     if (handBack.length > 0) await this.o.store.releaseDeliveries(handBack)
-    return jobs.length - handBack.length
+    const started = jobs.length - handBack.length
+    // When most of a claim came back (the due work sits with few subscriptions), claim
+    // less next time; when all of it was used, claim more. Big claims that are mostly
+    // handed back cost a write each and starve nobody, but they waste the store's time.
+    this.#claimSize =
+      handBack.length > 0
+        ? Math.max(1, started * 2)
+        : Math.min(this.o.concurrency, this.#claimSize * 2)
+    return { started, more: jobs.length === limit && started === jobs.length }
   }
 
   /** Sends one claimed delivery now and records it; resolves with its outcome (test sends). */
@@ -127,7 +140,9 @@ export class Dispatcher {
 
   /** One turn of the loop: claim, or say how long to sleep. */
   async #step(): Promise<number> {
-    if ((await this.fill()) > 0) return 0
+    // Claim again at once only while claims come back full: otherwise the rest of the due
+    // work waits for a free slot (each finished attempt nudges) or its due time.
+    if ((await this.fill()).more) return 0
     const due = await this.o.store.nextDueAt()
     const now = this.o.clock.now()
     // Due work that could not be claimed waits for a free slot (a nudge), not a busy loop.

@@ -53,7 +53,7 @@ export interface SqliteStoreOptions {
  */
 export function openSqliteStore(
   options: SqliteStoreOptions,
-): Store & { readonly filename: string } {
+): Store & { readonly filename: string; dataVersion(): number } {
   if (options.filename !== ':memory:') mkdirSync(dirname(options.filename), { recursive: true })
   const db = new Database(options.filename)
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`)
@@ -71,7 +71,22 @@ export function openSqliteStore(
     }
     return s
   }
-  const tx = <T>(fn: () => T): T => db.transaction(fn).immediate()
+  // BEGIN IMMEDIATE takes the write lock up front (no upgrade deadlocks with other
+  // writers); prepared once, as db.transaction() would build a wrapper on every call.
+  const begin = db.prepare('BEGIN IMMEDIATE')
+  const commit = db.prepare('COMMIT')
+  const rollback = db.prepare('ROLLBACK')
+  const tx = <T>(fn: () => T): T => {
+    begin.run()
+    try {
+      const result = fn()
+      commit.run()
+      return result
+    } catch (error) {
+      if (db.inTransaction) rollback.run()
+      throw error
+    }
+  }
 
   const subscriptionById = (id: string) =>
     stmt('SELECT * FROM hookline_subscriptions WHERE id = ?').get(id) as SubscriptionRow | undefined
@@ -123,8 +138,11 @@ export function openSqliteStore(
     return deliveries
   }
 
-  const store: Store & { readonly filename: string } = {
+  const dataVersion = db.prepare('PRAGMA data_version').pluck()
+  const store: Store & { readonly filename: string; dataVersion(): number } = {
     filename: options.filename,
+    /** Changes whenever another connection commits to the file. */
+    dataVersion: () => dataVersion.get() as number,
     capabilities: { multiProcess: false, dialect: 'sqlite' },
     description: `sqlite:${options.filename}`,
 
@@ -294,7 +312,7 @@ export function openSqliteStore(
              AND s.status = 'active'
              AND d.subscription_id NOT IN (SELECT value FROM json_each(@exclude))
              AND (s.ordering = 'concurrent' OR d.rowid = (${STRICT_HEAD}))
-           ORDER BY d.next_attempt_at, d.id
+           ORDER BY d.next_attempt_at, d.rowid
            LIMIT @limit`,
         ).all({ now, exclude: JSON.stringify(exclude), limit }) as JobRow[]
         const lease = stmt('UPDATE hookline_deliveries SET lease_until = ? WHERE id = ?')
