@@ -73,7 +73,10 @@ const toSources = <D, S>(
 export async function createHookline(options: HooklineOptions): Promise<Hookline> {
   const store =
     typeof options.database === 'string'
-      ? await openStore(options.database, options.baseDir ? { baseDir: options.baseDir } : {})
+      ? await openStore(options.database, {
+          ...(options.baseDir ? { baseDir: options.baseDir } : {}),
+          ...(options.logger ? { logger: options.logger } : {}),
+        })
       : options.database
   try {
     const hookline = new Hookline(store, options)

@@ -24,7 +24,7 @@ export async function runService(options: {
   logger: Logger
 }): Promise<RunningService> {
   const { settings, project, logger } = options
-  const store = await openStore(settings.database, storeOptions(settings))
+  const store = await openStore(settings.database, { ...storeOptions(settings), logger })
   let hookline: Hookline
   try {
     const initSql = project.initSql(store.capabilities.dialect)

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path'
+import type { Logger } from 'pino'
 import { ConfigError } from '../errors.ts'
 import { openSqliteStore } from './sqlite/sqlite-store.ts'
 import type { Store } from './store.ts'
@@ -22,6 +23,8 @@ export interface OpenStoreOptions {
   /** Where relative SQLite paths start from. */
   readonly baseDir?: string
   readonly postgres?: { readonly schema?: string; readonly poolSize?: number }
+  /** Told about the database's connection (PostgreSQL: lost, back). */
+  readonly logger?: Logger
 }
 
 /**
@@ -33,7 +36,11 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     return openSqliteStore({ filename: sqliteFilename(url, options.baseDir ?? process.cwd()) })
   if (/^postgres(ql)?:\/\//.test(url)) {
     const { openPostgresStore } = await import('./postgres/postgres-store.ts')
-    return openPostgresStore({ url, ...options.postgres })
+    return openPostgresStore({
+      url,
+      ...options.postgres,
+      ...(options.logger ? { logger: options.logger } : {}),
+    })
   }
   throw new ConfigError(
     `database URL '${redactUrl(url)}' is not understood: use sqlite:./data/hookline.db or postgres://user@host:5432/dbname`,

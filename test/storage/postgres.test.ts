@@ -171,6 +171,39 @@ describe('PostgreSQL store', () => {
     expect(claimed.filter((ids) => ids.length > 0).length).toBeGreaterThan(1)
   })
 
+  it('records attempts while another process removes their subscription, without deadlock', async () => {
+    // Both lock the subscription before its deliveries: recording the other way round
+    // deadlocked with an unsubscribe cancelling the same deliveries.
+    const { stores } = await openShared(2)
+    const [a, b] = stores as [Store, Store]
+    for (let round = 0; round < 40; round++) {
+      const { subscription } = await subscribe(a)
+      await a.insertMessages(Array.from({ length: 20 }, () => message()))
+      const jobs = await a.claimDeliveries(Date.now() + 1000, 100, 60_000)
+      const now = Date.now()
+      await Promise.all([
+        a.recordAttempts(
+          jobs.map((j) => ({
+            deliveryId: j.id,
+            subscriptionId: j.subscriptionId,
+            event: 'Ping',
+            attemptedAt: now,
+            durationMs: 1,
+            statusCode: 200,
+            responseBody: null,
+            error: null,
+            status: 'succeeded' as const,
+            nextAttemptAt: null,
+            subscriptionAction: null,
+          })),
+        ),
+        new Promise((resolve) => setTimeout(resolve, round % 5)).then(() =>
+          b.removeSubscription(subscription.id, now),
+        ),
+      ])
+    }
+  })
+
   it('recovers when its connections are killed: pool, consumer lock and wake-ups', async () => {
     const schemas = await createTestSchemas()
     cleanups.push(() => schemas.drop())

@@ -74,6 +74,10 @@ export function postgresClaims(c: PostgresContext): ClaimsPart {
     async recordAttempts(results) {
       if (results.length === 0) return []
       return withTransaction(pool, async (client) => {
+        // Subscriptions before their deliveries, as every transaction that touches both
+        // (an unsubscribe cancelling deliveries, another process recording): the other
+        // order deadlocks with them.
+        await lockSubscriptions(c, client, [...new Set(results.map((r) => r.subscriptionId))])
         await writeAttempts(c, client, results)
         const actions = results.filter((r) => r.subscriptionAction)
         if (actions.length > 0) {
@@ -99,6 +103,21 @@ export function postgresClaims(c: PostgresContext): ClaimsPart {
       })
     },
   }
+}
+
+/**
+ * Locks subscription rows in id order. `FOR NO KEY UPDATE` leaves the key-share locks of
+ * transactions inserting deliveries for them alone.
+ */
+export async function lockSubscriptions(
+  c: PostgresContext,
+  client: Queryable,
+  ids: readonly string[],
+): Promise<void> {
+  await client.query(
+    `SELECT id FROM ${c.t.subscriptions} WHERE id = ANY ($1::text[]) ORDER BY id FOR NO KEY UPDATE`,
+    [ids],
+  )
 }
 
 /** Appends the attempts to the log and moves each delivery to its outcome. */
@@ -142,7 +161,7 @@ async function writeAttempts(
   )
 }
 
-/** Carries each subscription's run of failures forward (locked: other processes record too). */
+/** Carries each subscription's run of failures forward (locked by the caller: other processes record too). */
 async function updateHealth(
   c: PostgresContext,
   client: Queryable,
@@ -155,7 +174,7 @@ async function updateHealth(
     failing_since: number | null
   }>(
     `SELECT id, consecutive_failures, failing_since FROM ${c.t.subscriptions}
-     WHERE id = ANY ($1::text[]) ORDER BY id FOR UPDATE`,
+     WHERE id = ANY ($1::text[])`,
     [runs.map((r) => r.subscriptionId)],
   )
   const before = new Map(rows.map((r) => [r.id, r]))

@@ -8,6 +8,7 @@ import {
 } from '../rows.ts'
 import { DELIVERY_STATES as D } from '../states.ts'
 import type { Store } from '../store.ts'
+import { lockSubscriptions } from './postgres-claims.ts'
 import type { PostgresContext } from './postgres-context.ts'
 import { withTransaction } from './postgres-sql.ts'
 
@@ -73,6 +74,7 @@ export function postgresDeliveries(c: PostgresContext): DeliveriesPart {
     },
     async recoverDeliveries(subscriptionId, since, now) {
       return withTransaction(pool, async (client) => {
+        await lockSubscriptions(c, client, [subscriptionId])
         const { rowCount } = await client.query(
           `UPDATE ${t.deliveries} SET status = 'pending', next_attempt_at = $3, lease_until = NULL, updated_at = $3
            WHERE subscription_id = $1 AND created_at >= $2 AND status IN ('failed', 'dead', 'cancelled')`,

@@ -1,4 +1,5 @@
 import pg from 'pg'
+import type { Logger } from 'pino'
 import { poolTypes, quoteIdent } from './postgres-sql.ts'
 
 export interface SessionOptions {
@@ -9,6 +10,10 @@ export interface SessionOptions {
   readonly channel: string
   /** Delay before reconnecting a lost session, in ms. */
   readonly reconnectMs?: number
+  /** Told when the connection is lost (a server restart) and when it is back. */
+  readonly logger?: Pick<Logger, 'warn' | 'info'>
+  /** The server, password hidden, for the log. */
+  readonly description?: string
 }
 
 /**
@@ -22,6 +27,8 @@ export class PostgresSession {
   #connecting: Promise<pg.Client> | null = null
   #lockHeld = false
   #closed = false
+  /** The connection was lost and is not back yet. */
+  #outage = false
   #reconnectTimer: NodeJS.Timeout | null = null
   readonly #listeners = new Set<() => void>()
 
@@ -63,7 +70,7 @@ export class PostgresSession {
     if (this.#connecting) return this.#connecting
     this.#connecting = (async () => {
       const client = new pg.Client({ connectionString: this.o.connectionString, types: poolTypes })
-      client.on('error', () => this.#lost(client))
+      client.on('error', (error) => this.#lost(client, error))
       client.on('end', () => this.#lost(client))
       client.on('notification', () => this.#notify())
       try {
@@ -86,11 +93,15 @@ export class PostgresSession {
     return this.#connecting
   }
 
-  #lost(client: pg.Client): void {
+  #lost(client: pg.Client, error?: Error): void {
     if (this.#client !== client) return
     this.#client = null
     this.#lockHeld = false
     client.end().catch(() => {})
+    if (!this.#closed) {
+      this.#outage = true
+      this.o.logger?.warn({ database: this.o.description, err: error }, 'database:connection-lost')
+    }
     this.#scheduleReconnect()
   }
 
@@ -100,7 +111,12 @@ export class PostgresSession {
       this.#reconnectTimer = null
       this.#connect().then(
         // Notifications sent while we were away are gone: let listeners look now.
-        () => this.#notify(),
+        () => {
+          if (this.#outage)
+            this.o.logger?.info({ database: this.o.description }, 'database:reconnected')
+          this.#outage = false
+          this.#notify()
+        },
         () => this.#scheduleReconnect(),
       )
     }, this.o.reconnectMs ?? 1000)

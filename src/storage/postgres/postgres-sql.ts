@@ -72,29 +72,43 @@ export const poolTypes = {
 
 export type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>
 
-/** Runs `fn` in one transaction on one pooled connection. */
-export async function withTransaction<T>(
+/**
+ * Runs `fn` with one pooled connection, for several statements in a row; rolls back what
+ * it left open when it fails. A connection that cannot roll back (the server ended it)
+ * is discarded rather than given back to the pool.
+ */
+export async function withClient<T>(
   pool: pg.Pool,
   fn: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect()
-  let broken: unknown
+  let broken: Error | undefined
   try {
+    return await fn(client)
+  } catch (error) {
+    // A connection left in a failed transaction is not given back to the pool.
+    try {
+      await client.query('ROLLBACK')
+    } catch (rollbackError) {
+      broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError))
+    }
+    throw error
+  } finally {
+    client.release(broken)
+  }
+}
+
+/** Runs `fn` in one transaction on one pooled connection. */
+export function withTransaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  return withClient(pool, async (client) => {
     await client.query('BEGIN')
     const result = await fn(client)
     await client.query('COMMIT')
     return result
-  } catch (error) {
-    try {
-      await client.query('ROLLBACK')
-    } catch (rollbackError) {
-      broken = rollbackError
-    }
-    throw error
-  } finally {
-    // A connection that could not roll back is not given back to the pool.
-    client.release(broken instanceof Error ? broken : undefined)
-  }
+  })
 }
 
 /** The query helper payload builders get: `?` placeholders, rows as objects. */

@@ -1,4 +1,5 @@
 import pg from 'pg'
+import type { Logger } from 'pino'
 import { ConfigError, HooklineError } from '../../errors.ts'
 import { redactUrl } from '../open-store.ts'
 import type { Store } from '../store.ts'
@@ -10,7 +11,7 @@ import { postgresDeliveries } from './postgres-deliveries.ts'
 import { migratePostgres } from './postgres-migrate.ts'
 import { postgresOutbox } from './postgres-outbox.ts'
 import { PostgresSession } from './postgres-session.ts'
-import { poolTypes, postgresDb, quoteIdent } from './postgres-sql.ts'
+import { poolTypes, postgresDb, quoteIdent, withClient } from './postgres-sql.ts'
 import { postgresSubscriptions } from './postgres-subscriptions.ts'
 
 export interface PostgresStoreOptions {
@@ -20,6 +21,8 @@ export interface PostgresStoreOptions {
   readonly schema?: string
   /** Connections in the pool. Default 10. */
   readonly poolSize?: number
+  /** Told when the database goes away and comes back. */
+  readonly logger?: Logger
 }
 
 /**
@@ -50,9 +53,13 @@ export async function openPostgresStore(
     max: options.poolSize ?? 10,
     types: poolTypes,
   })
-  // An idle connection that dies (a server restart) must not crash the process; the pool
-  // replaces it, and the failing query of a busy one is retried by its caller's loop.
+  // A connection that dies (a server restart) must not crash the process: pg emits
+  // `error` on its client, and an `error` event nobody listens to ends the process. The
+  // pool listens only while a client is idle, so every client gets a listener of its own;
+  // the failing query of a busy one is retried by its caller's loop, and the pool
+  // replaces the connection.
   pool.on('error', () => {})
+  pool.on('connect', (client) => client.on('error', () => {}))
   try {
     await pool.query('SELECT 1')
   } catch (error) {
@@ -69,6 +76,8 @@ export async function openPostgresStore(
     connectionString: options.url,
     lockKey: `hookline:change-consumer:${schema}`,
     channel: c.channel,
+    description,
+    ...(options.logger ? { logger: options.logger } : {}),
   })
   let closed = false
 
@@ -81,16 +90,9 @@ export async function openPostgresStore(
       await migratePostgres(pool, schema)
     },
     async exec(sql) {
-      const client = await pool.connect()
-      try {
-        await client.query(sql)
-        client.release()
-      } catch (error) {
-        // SQL with its own BEGIN may leave the connection in a failed transaction.
-        await client.query('ROLLBACK').catch(() => {})
-        client.release()
-        throw error
-      }
+      // SQL with its own BEGIN may leave the connection in a failed transaction: on an
+      // error, withClient rolls back.
+      await withClient(pool, (client) => client.query(sql))
     },
     async close() {
       if (closed) return

@@ -32,7 +32,7 @@ export function postgresSubscriptions(c: PostgresContext): SubscriptionsPart {
   const byId = async (db: Queryable, id: string, lock = false) =>
     (
       await db.query<SubscriptionRow>(
-        `SELECT * FROM ${t.subscriptions} WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
+        `SELECT * FROM ${t.subscriptions} WHERE id = $1${lock ? ' FOR NO KEY UPDATE' : ''}`,
         [id],
       )
     ).rows[0]
