@@ -65,7 +65,10 @@ export async function machineInfo(): Promise<Record<string, unknown>> {
     readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
   ) as { version: string }
   const redis = command('redis-server', ['--version'])
+  const dirty = command('git', ['status', '--porcelain', '--', 'src'])
   return {
+    commit: command('git', ['rev-parse', '--short', 'HEAD']),
+    uncommittedSrc: dirty ? dirty.split('\n').length : 0,
     cpuModel: cpus[0]?.model ?? 'unknown',
     nproc: command('nproc', []) ?? String(os.availableParallelism()),
     memoryGb: Math.round(os.totalmem() / 2 ** 30),
