@@ -80,3 +80,23 @@ describe('lifecycle', () => {
     await expect(hookline.stop()).resolves.toBeUndefined()
   })
 })
+
+describe('retention sweep', () => {
+  it('cancels deliveries stranded on a subscription that went away as they were made', async () => {
+    const { hookline, app } = await fx.setup()
+    const r = await fx.receiver()
+    const { subscription } = await hookline.subscriptions.subscribe({
+      event: 'NewOpportunity',
+      targetUrl: r.url,
+    })
+    await hookline.trigger('NewOpportunity', 1)
+    // The removal committed without seeing the new delivery (another process, same instant).
+    app
+      .prepare("UPDATE hookline_subscriptions SET status = 'removed' WHERE id = ?")
+      .run(subscription.id)
+    expect(await hookline.store.nextDueAt()).not.toBeNull()
+    await hookline.prune()
+    expect(await hookline.store.nextDueAt()).toBeNull()
+    expect(await hookline.listDeliveries({ status: 'cancelled' })).toHaveLength(1)
+  })
+})

@@ -85,6 +85,12 @@ export function postgresDeliveries(c: PostgresContext): DeliveriesPart {
       })
     },
     async prune(before) {
+      // A delivery made in the instant its subscription went away is never claimed: end it.
+      await pool.query(
+        `UPDATE ${t.deliveries} SET status = 'cancelled', next_attempt_at = NULL, lease_until = NULL
+         WHERE status IN ('pending', 'failed')
+           AND subscription_id IN (SELECT id FROM ${t.subscriptions} WHERE status != 'active')`,
+      )
       // Deliveries and attempts go with their message (ON DELETE CASCADE).
       const { rowCount } = await pool.query(
         `DELETE FROM ${t.messages} m WHERE m.created_at < $1

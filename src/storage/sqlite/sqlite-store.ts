@@ -347,6 +347,12 @@ export function openSqliteStore(
     },
     async prune(before) {
       return tx(() => {
+        // A delivery made in the instant its subscription went away is never claimed: end it.
+        stmt(
+          `UPDATE hookline_deliveries SET status = 'cancelled', next_attempt_at = NULL, lease_until = NULL
+           WHERE status IN ('pending', 'failed')
+             AND subscription_id IN (SELECT id FROM hookline_subscriptions WHERE status != 'active')`,
+        ).run()
         const ids = stmt(
           `SELECT m.id FROM hookline_messages m WHERE m.created_at < ?
            AND NOT EXISTS (SELECT 1 FROM hookline_deliveries d WHERE d.message_id = m.id AND d.status IN ('pending', 'failed'))`,
