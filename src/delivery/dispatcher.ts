@@ -33,9 +33,9 @@ export interface DispatcherOptions {
  * Claims due deliveries in batches, sends them concurrently within the global and
  * per-subscription limits, and writes the attempts back in batches.
  *
- * Isolation: a subscription at its limit is left out of claims, and any delivery claimed
- * beyond a limit is handed back at once, so a slow or dead endpoint holds at most its own
- * slots and never delays the others.
+ * Isolation: a subscription holds at most `perSubscriptionConcurrency` slots and a short
+ * queue of its own; once both are full it is left out of claims, and anything claimed
+ * beyond them is handed back at once, so a slow or dead endpoint never delays the others.
  */
 export class Dispatcher {
   #inFlight = 0
@@ -43,10 +43,19 @@ export class Dispatcher {
   #results: AttemptResult[] = []
   #flushing: Promise<void> | null = null
   #idle: (() => void)[] = []
+  /**
+   * Claimed deliveries waiting for a slot of their subscription, a few per subscription:
+   * a busy subscription's next attempt starts as soon as one ends, without a claim. They
+   * do not count against the global limit, so they never hold back other subscriptions.
+   */
+  readonly #ready = new Map<string, DeliveryJob[]>()
+  readonly #queueCap: number
+  #stopping = false
   #claimSize: number
   readonly #loop: WorkLoop
 
   constructor(private readonly o: DispatcherOptions) {
+    this.#queueCap = o.perSubscriptionConcurrency * 2
     this.#claimSize = o.concurrency
     this.#loop = new WorkLoop(
       () => this.#step(),
@@ -62,9 +71,13 @@ export class Dispatcher {
     this.#loop.start()
   }
 
-  /** Stops claiming, waits for the attempts in flight, and records them. */
+  /** Stops claiming, hands back what waits unsent, waits for the attempts in flight, and records them. */
   async stop(): Promise<void> {
+    this.#stopping = true
     await this.#loop.stop()
+    const unsent = [...this.#ready.values()].flat().map((job) => job.id)
+    this.#ready.clear()
+    if (unsent.length > 0) await this.o.store.releaseDeliveries(unsent)
     await this.#whenIdle()
     await this.flush()
   }
@@ -95,7 +108,9 @@ export class Dispatcher {
     if (free <= 0 || (this.#inFlight > 0 && free < this.o.concurrency / 4))
       return { started: 0, more: false }
     const saturated = [...this.#perSubscription]
-      .filter(([, n]) => n >= this.o.perSubscriptionConcurrency)
+      .filter(
+        ([id, n]) => n >= this.o.perSubscriptionConcurrency && this.#queued(id) >= this.#queueCap,
+      )
       .map(([id]) => id)
     const limit = Math.min(free, this.#claimSize)
     const jobs = await this.o.store.claimDeliveries(
@@ -106,9 +121,11 @@ export class Dispatcher {
     )
     const handBack: string[] = []
     for (const job of jobs) {
-      if ((this.#perSubscription.get(job.subscriptionId) ?? 0) >= this.o.perSubscriptionConcurrency)
-        handBack.push(job.id)
-      else this.#start(job)
+      const sub = job.subscriptionId
+      if ((this.#perSubscription.get(sub) ?? 0) < this.o.perSubscriptionConcurrency)
+        this.#start(job)
+      else if (this.#queued(sub) < this.#queueCap) this.#enqueue(job)
+      else handBack.push(job.id)
     }
     if (handBack.length > 0) await this.o.store.releaseDeliveries(handBack)
     const started = jobs.length - handBack.length
@@ -170,8 +187,23 @@ export class Dispatcher {
     const left = (this.#perSubscription.get(subscriptionId) ?? 1) - 1
     if (left === 0) this.#perSubscription.delete(subscriptionId)
     else this.#perSubscription.set(subscriptionId, left)
-    this.#loop.nudge()
+    // The subscription's next claimed delivery takes the slot without a trip to the store.
+    const queue = this.#ready.get(subscriptionId)
+    const next = this.#stopping ? undefined : queue?.shift()
+    if (queue?.length === 0) this.#ready.delete(subscriptionId)
+    if (next) this.#start(next)
+    else this.#loop.nudge()
     if (this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve()
+  }
+
+  #queued(subscriptionId: string): number {
+    return this.#ready.get(subscriptionId)?.length ?? 0
+  }
+
+  #enqueue(job: DeliveryJob): void {
+    const queue = this.#ready.get(job.subscriptionId)
+    if (queue) queue.push(job)
+    else this.#ready.set(job.subscriptionId, [job])
   }
 
   async #send(job: DeliveryJob): Promise<AttemptResult> {
