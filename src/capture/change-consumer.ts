@@ -23,6 +23,8 @@ export interface ChangeConsumerOptions {
   readonly onDeliveries: () => void
 }
 
+const MIN_POLL_MS = 2
+
 /**
  * Reads the change log in order, runs each change through its table's tracking handler,
  * builds the fired events' payloads, and commits messages, deliveries and the changes'
@@ -30,10 +32,11 @@ export interface ChangeConsumerOptions {
  */
 export class ChangeConsumer {
   readonly #loop: WorkLoop
+  #idleWait = MIN_POLL_MS
 
   constructor(private readonly o: ChangeConsumerOptions) {
     this.#loop = new WorkLoop(
-      async () => ((await this.runOnce()) >= o.batchSize ? 0 : o.pollIntervalMs),
+      async () => this.#nextWait(await this.runOnce()),
       (error) => {
         o.logger.error({ err: error }, 'capture:error')
         o.emitter.emit('capture:error', error)
@@ -44,6 +47,18 @@ export class ChangeConsumer {
 
   start(): void {
     this.#loop.start()
+  }
+
+  /**
+   * An adaptive poll: right after changes arrived, look again soon (writes come in runs),
+   * then back off to `pollIntervalMs`. It keeps latency low where nothing announces new
+   * changes (a PostgreSQL capture trigger sends no NOTIFY, to spare the writers).
+   */
+  #nextWait(consumed: number): number {
+    if (consumed >= this.o.batchSize) return 0
+    this.#idleWait =
+      consumed > 0 ? MIN_POLL_MS : Math.min(this.#idleWait * 2, this.o.pollIntervalMs)
+    return this.#idleWait
   }
 
   stop(): Promise<void> {
