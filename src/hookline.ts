@@ -129,7 +129,9 @@ export class Hookline {
     const timeoutMs = d.timeoutMs ?? 15_000
     this.#sender = new HttpSender({
       timeoutMs,
-      connectionsPerOrigin: d.connectionsPerOrigin ?? 32,
+      // As many as attempts may be in flight: subscriptions that share a host (every
+      // Zapier hook, say) must not queue behind a hung one for a connection.
+      connectionsPerOrigin: d.connectionsPerOrigin ?? d.concurrency ?? 256,
       policy: this.targetPolicy,
     })
     this.#dispatcher = new Dispatcher({

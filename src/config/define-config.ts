@@ -15,7 +15,7 @@ export interface DeliveryConfig extends TargetPolicyConfig {
   readonly leaseMs?: number
   /** Longest `Retry-After` honoured, in ms. Default 3 600 000 (1 h). */
   readonly retryAfterMaxMs?: number
-  /** Keep-alive connections per target origin. Default 32. */
+  /** Keep-alive connections per target origin. Default: `concurrency`, so that subscriptions sharing a host never wait behind a hung one. */
   readonly connectionsPerOrigin?: number
   /** How long a rotated-out secret keeps signing, in ms. Default 86 400 000 (24 h). */
   readonly rotationGraceMs?: number

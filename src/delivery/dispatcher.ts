@@ -118,6 +118,7 @@ export class Dispatcher {
       limit,
       this.o.leaseMs,
       saturated,
+      this.o.perSubscriptionConcurrency,
     )
     const handBack: string[] = []
     for (const job of jobs) {

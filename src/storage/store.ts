@@ -104,13 +104,16 @@ export interface Store {
   // --- deliveries ---------------------------------------------------------------------
   /**
    * Claims up to `limit` due deliveries (next attempt at or before `now`) and leases them
-   * until `now + leaseMs`, skipping subscriptions in `excludeSubscriptionIds`.
+   * until `now + leaseMs`, skipping subscriptions in `excludeSubscriptionIds` and taking
+   * at most `perSubscription` from any one subscription: the oldest of each, so that no
+   * subscription's backlog fills a claim and holds back the others.
    */
   claimDeliveries(
     now: number,
     limit: number,
     leaseMs: number,
     excludeSubscriptionIds?: readonly string[],
+    perSubscription?: number,
   ): Promise<DeliveryJob[]>
   /**
    * Records attempts and their outcomes in one transaction, with each subscription's

@@ -27,27 +27,31 @@ const leaseAndLoad = (c: PostgresContext, due: string) => `WITH due AS (${due}),
 export function postgresClaims(c: PostgresContext): ClaimsPart {
   const { pool, t } = c
   return {
-    async claimDeliveries(now, limit, leaseMs, exclude = []) {
-      // One statement: lock a batch of due rows no other process holds (SKIP LOCKED),
-      // lease them, and return them. A strictly ordered subscription offers only the
-      // head of its queue.
+    async claimDeliveries(now, limit, leaseMs, exclude = [], perSubscription = limit) {
+      // One statement: for each active subscription, lock its oldest due rows that no
+      // other process holds (SKIP LOCKED), at most `perSubscription` of them; keep the
+      // `limit` oldest of those, lease them, and return them. A strictly ordered
+      // subscription offers only the head of its queue.
       const { rows } = await pool.query<JobRow>(
         leaseAndLoad(
           c,
-          `SELECT d.id FROM ${t.deliveries} d
-           JOIN ${t.subscriptions} s ON s.id = d.subscription_id
-           WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at <= $1
-             AND (d.lease_until IS NULL OR d.lease_until <= $1)
-             AND s.status = 'active'
-             AND NOT (d.subscription_id = ANY ($4::text[]))
-             AND (s.ordering = 'concurrent' OR d.seq = (
-               SELECT min(h.seq) FROM ${t.deliveries} h
-               WHERE h.subscription_id = d.subscription_id AND h.status IN ('pending', 'failed')))
-           ORDER BY d.next_attempt_at, d.id
-           LIMIT $3
-           FOR UPDATE OF d SKIP LOCKED`,
+          `SELECT d.id FROM ${t.subscriptions} s
+           CROSS JOIN LATERAL (
+             SELECT d.id, d.next_attempt_at, d.seq FROM ${t.deliveries} d
+             WHERE d.subscription_id = s.id AND d.status IN ('pending', 'failed')
+               AND d.next_attempt_at <= $1 AND (d.lease_until IS NULL OR d.lease_until <= $1)
+               AND (s.ordering = 'concurrent' OR d.seq = (
+                 SELECT min(h.seq) FROM ${t.deliveries} h
+                 WHERE h.subscription_id = s.id AND h.status IN ('pending', 'failed')))
+             ORDER BY d.next_attempt_at, d.seq
+             LIMIT $5
+             FOR UPDATE OF d SKIP LOCKED
+           ) d
+           WHERE s.status = 'active' AND NOT (s.id = ANY ($4::text[]))
+           ORDER BY d.next_attempt_at, d.seq
+           LIMIT $3`,
         ),
-        [now, leaseMs, limit, exclude],
+        [now, leaseMs, limit, exclude, perSubscription],
       )
       return rows.map((r) => toJob(r, now))
     },

@@ -33,9 +33,9 @@ import { installSqliteCapture, quoteIdent } from './sqlite-capture.ts'
 const JOB_COLUMNS = `d.id, d.message_id, d.subscription_id, d.event, d.attempts, m.body, s.target_url, s.secret,
   s.previous_secret, s.previous_secret_expires_at, s.headers`
 
-/** The oldest unfinished delivery of the claimed row's subscription (strict ordering). */
-const STRICT_HEAD = `SELECT h.rowid FROM hookline_deliveries h INDEXED BY hookline_deliveries_open
-  WHERE h.subscription_id = d.subscription_id AND h.status IN ('pending', 'failed') ORDER BY h.rowid LIMIT 1`
+/** The oldest unfinished delivery of subscription `s` (strict ordering). */
+const STRICT_HEAD = `SELECT x.rowid FROM hookline_deliveries x INDEXED BY hookline_deliveries_open
+  WHERE x.subscription_id = s.id AND x.status IN ('pending', 'failed') ORDER BY x.rowid LIMIT 1`
 
 import { migrateSqlite } from './sqlite-migrate.ts'
 
@@ -300,21 +300,26 @@ export function openSqliteStore(
       })
     },
 
-    async claimDeliveries(now, limit, leaseMs, exclude = []) {
+    async claimDeliveries(now, limit, leaseMs, exclude = [], perSubscription = limit) {
       return tx(() => {
+        // Each active subscription offers its oldest due deliveries, at most
+        // `perSubscription`; the oldest `limit` of those are claimed. CROSS JOIN keeps
+        // subscriptions as the outer loop: one index probe each, never a table scan.
         const rows = stmt(
           `SELECT ${JOB_COLUMNS}
-           FROM hookline_deliveries d
+           FROM hookline_subscriptions s
+           CROSS JOIN hookline_deliveries d ON d.rowid IN (
+             SELECT h.rowid FROM hookline_deliveries h INDEXED BY hookline_deliveries_open_due
+             WHERE h.subscription_id = s.id AND h.status IN ('pending', 'failed')
+               AND h.next_attempt_at <= @now AND (h.lease_until IS NULL OR h.lease_until <= @now)
+               AND (s.ordering = 'concurrent' OR h.rowid = (${STRICT_HEAD}))
+             ORDER BY h.next_attempt_at, h.rowid
+             LIMIT @per)
            JOIN hookline_messages m ON m.id = d.message_id
-           JOIN hookline_subscriptions s ON s.id = d.subscription_id
-           WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at <= @now
-             AND (d.lease_until IS NULL OR d.lease_until <= @now)
-             AND s.status = 'active'
-             AND d.subscription_id NOT IN (SELECT value FROM json_each(@exclude))
-             AND (s.ordering = 'concurrent' OR d.rowid = (${STRICT_HEAD}))
+           WHERE s.status = 'active' AND s.id NOT IN (SELECT value FROM json_each(@exclude))
            ORDER BY d.next_attempt_at, d.rowid
            LIMIT @limit`,
-        ).all({ now, exclude: JSON.stringify(exclude), limit }) as JobRow[]
+        ).all({ now, exclude: JSON.stringify(exclude), limit, per: perSubscription }) as JobRow[]
         const lease = stmt('UPDATE hookline_deliveries SET lease_until = ? WHERE id = ?')
         for (const r of rows) lease.run(now + leaseMs, r.id)
         return rows.map((r) => toJob(r, now))
