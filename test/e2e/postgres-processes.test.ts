@@ -4,7 +4,7 @@ import { Webhook } from 'standardwebhooks'
 import { request } from 'undici'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type CliProcess, startCli, WORKER_BANNER } from '../helpers/cli-process.ts'
-import { createTestSchemas, type TestSchemas, withAdmin } from '../helpers/postgres.ts'
+import { createTestSchemas, outbox, type TestSchemas, withAdmin } from '../helpers/postgres.ts'
 import { type Receiver, startReceiver } from '../helpers/receiver.ts'
 
 /** The demo CRM with a 4 s lease (and 1 s attempt timeout). */
@@ -130,18 +130,7 @@ describe('several Hookline processes on one PostgreSQL database', () => {
     expect(leasedByDead.size).toBeGreaterThan(0)
 
     expect(await writerExit).toBe(0)
-    const query = <T extends object>(sql: string) =>
-      withAdmin(async (c) => (await c.query<T>(sql)).rows)
-    const messages = () =>
-      query<{ id: string; row_id: number }>(
-        `SELECT id, row_id FROM ${s.hooklineSchema}.messages WHERE event = 'NewOpportunity' ORDER BY row_id`,
-      )
-    const unfinished = async () =>
-      (
-        await query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM ${s.hooklineSchema}.deliveries WHERE status != 'succeeded'`,
-        )
-      )[0]!.n
+    const { query, messages, unfinished } = outbox(s.hooklineSchema)
     await expect
       .poll(async () => (await messages()).length === DEALS && (await unfinished()) === 0, {
         timeout: 30_000,

@@ -7,9 +7,9 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { type CliProcess, startCli, WORKER_BANNER } from '../helpers/cli-process.ts'
 import {
   createTestSchemas,
+  outbox,
   TEST_DATABASE_URL,
   type TestSchemas,
-  withAdmin,
 } from '../helpers/postgres.ts'
 import { type Receiver, startReceiver } from '../helpers/receiver.ts'
 
@@ -141,18 +141,7 @@ describe('PostgreSQL restarted while Hookline delivers', () => {
     expect(await writeDeals(s.url, BEFORE + 1, AFTER)).toBe(0)
 
     const total = BEFORE + AFTER
-    const query = <T extends object>(sql: string) =>
-      withAdmin(async (c) => (await c.query<T>(sql)).rows)
-    const messages = () =>
-      query<{ id: string; row_id: number }>(
-        `SELECT id, row_id FROM ${s.hooklineSchema}.messages WHERE event = 'NewOpportunity' ORDER BY row_id`,
-      )
-    const unfinished = async () =>
-      (
-        await query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM ${s.hooklineSchema}.deliveries WHERE status != 'succeeded'`,
-        )
-      )[0]!.n
+    const { query, messages, unfinished } = outbox(s.hooklineSchema)
     const done = async () => (await messages()).length === total && (await unfinished()) === 0
     const deadline = Date.now() + 30_000
     while (!(await done())) {

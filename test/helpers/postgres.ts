@@ -73,3 +73,24 @@ export async function openTestPostgresStore(
   })
   return { store, schemas }
 }
+
+/** Reads a Hookline schema's outbox as the end-to-end tests check it. */
+export function outbox(hooklineSchema: string) {
+  const query = <T extends object>(sql: string) =>
+    withAdmin(async (c) => (await c.query<T>(sql)).rows)
+  return {
+    query,
+    /** The NewOpportunity messages, by row id. */
+    messages: () =>
+      query<{ id: string; row_id: number }>(
+        `SELECT id, row_id FROM ${hooklineSchema}.messages WHERE event = 'NewOpportunity' ORDER BY row_id`,
+      ),
+    /** How many deliveries have not succeeded (yet). */
+    unfinished: async () =>
+      (
+        await query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM ${hooklineSchema}.deliveries WHERE status != 'succeeded'`,
+        )
+      )[0]!.n,
+  }
+}
