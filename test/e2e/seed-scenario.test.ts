@@ -28,7 +28,7 @@ const backends: Backend[] = [
       const file = tempDbPath(dir)
       return {
         args: ['dev', '--database', `sqlite:${file}`],
-        write: (sql) => execFileSync('sqlite3', [file, sql]),
+        write: (sql) => execFileSync('sqlite3', ['-cmd', '.timeout 5000', file, sql]),
         dispose: async () => {},
       }
     },

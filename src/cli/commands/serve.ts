@@ -82,7 +82,7 @@ function printWelcome(
     `     curl -s -X POST ${url}/api/v1/webhooks/subscribe ${auth} -H 'content-type: application/json' -d '{"event": "NewOpportunity", "target_url": "${allowsLocal ? 'http://127.0.0.1:9000/' : 'https://example.com/hooks'}"}'`,
     '3. Make the event fire: insert a deal that is a project, from any program:',
     file
-      ? `     sqlite3 ${file} "INSERT INTO deal (name, amount, is_project) VALUES ('New website', 5000, 1)"`
+      ? `     sqlite3 -cmd '.timeout 5000' ${file} "INSERT INTO deal (name, amount, is_project) VALUES ('New website', 5000, 1)"`
       : `     psql '${redactUrl(database)}' -c "INSERT INTO deal (name, amount, is_project) VALUES ('New website', 5000, 1)"`,
     ...(file
       ? [
