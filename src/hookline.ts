@@ -244,8 +244,6 @@ export class Hookline {
       tableExists: (t) => store.tableExists(t),
     })
     await store.installCapture(this.#plan.tables)
-    // One delivery process per SQLite file: leases left by a crashed run are ours to end.
-    if (!store.capabilities.multiProcess) await store.releaseLeases()
     const c = options.capture ?? {}
     this.#consumer = new ChangeConsumer({
       store,
@@ -270,6 +268,9 @@ export class Hookline {
     await this.init()
     if (this.#started) return
     this.#started = true
+    // One delivery process per SQLite file: leases left by a crashed run are ours to end.
+    // (Here, not in init(): a CLI command on the same file must not free a live server's.)
+    if (!this.store.capabilities.multiProcess) await this.store.releaseLeases()
     const wake = () => {
       this.#consumer?.nudge()
       this.#dispatcher.nudge()

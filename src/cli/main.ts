@@ -28,19 +28,22 @@ const withProject = (cmd: Command) =>
       '--pool-size <n>',
       'PostgreSQL: connections in the pool (env HOOKLINE_POOL_SIZE, default 10)',
     )
+    .option(
+      '--allow-private-targets',
+      'deliver to loopback and private addresses too (env HOOKLINE_ALLOW_PRIVATE_TARGETS=true; on in dev)',
+    )
 
 const withServer = (cmd: Command) =>
   withProject(cmd)
     .addOption(new Option('-p, --port <port>', 'API port (default 8080)'))
     .addOption(new Option('--host <host>', 'API address to listen on'))
-    .option('--allow-private-targets', 'deliver to loopback and private addresses too (on in dev)')
 
 withServer(program.command('start').description('run the API, capture and delivery')).action(
   (o: CliFlags) => serve('start', o),
 )
-withProject(program.command('worker').description('run capture and delivery only (no API)'))
-  .option('--allow-private-targets', 'deliver to loopback and private addresses too')
-  .action((o: CliFlags) => serve('worker', o))
+withProject(program.command('worker').description('run capture and delivery only (no API)')).action(
+  (o: CliFlags) => serve('worker', o),
+)
 withServer(
   program
     .command('dev')

@@ -37,6 +37,7 @@ export async function withHookline<T>(
     tracking: project.tracking,
     bindings: project.config.bindings ?? [],
     ...(initSql ? { initSql } : {}),
+    delivery: { ...project.config.delivery, allowPrivateTargets: settings.allowPrivateTargets },
     logger: pino({ level: 'warn' }, pino.destination(2)),
   }).catch(async (error) => {
     await store.close()

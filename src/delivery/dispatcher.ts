@@ -180,6 +180,8 @@ export class Dispatcher {
         this.#results.push(result)
         this.#scheduleFlush()
       })
+      // Not recorded: its lease runs out and it is sent again.
+      .catch((error) => this.o.logger.error({ err: error, delivery: job.id }, 'delivery:error'))
       .finally(() => this.#release(job.subscriptionId))
   }
 

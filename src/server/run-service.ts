@@ -48,9 +48,9 @@ export async function runService(options: {
   let key: { key: string; generated: boolean } | null = null
   try {
     if (options.withApi) {
-      key = await bootstrapApiKey(store, settings.apiKey)
+      key = await bootstrapApiKey(store, settings.apiKeys[0])
       api = await buildApi(hookline, {
-        apiKeys: [key.key],
+        apiKeys: [key.key, ...settings.apiKeys.slice(1)],
         ...(project.config.server?.bodyLimit ? { bodyLimit: project.config.server.bodyLimit } : {}),
       })
       await api.listen({ port: settings.port, host: settings.host })

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { resolve } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import type { DatabaseConfig } from '../config/define-config.ts'
 import { ConfigError } from '../errors.ts'
 import { type OpenStoreOptions, redactUrl } from '../storage/open-store.ts'
@@ -25,13 +25,16 @@ export interface CliFlags {
 export interface Settings {
   readonly configFile: string
   readonly database: string
+  /** Where a relative SQLite path starts: the config file's folder when the URL came from it. */
+  readonly databaseBaseDir: string
   /** PostgreSQL: the schema of Hookline's tables (the store's default `hookline` when unset). */
   readonly databaseSchema: string | undefined
   /** PostgreSQL: connections in the pool (the store's default when unset). */
   readonly poolSize: number | undefined
   readonly port: number
   readonly host: string
-  readonly apiKey: string | undefined
+  /** HOOKLINE_API_KEY and the config's keys: all of them are accepted. */
+  readonly apiKeys: readonly string[]
   /** Loopback and private targets allowed (dev, or explicitly). */
   readonly allowPrivateTargets: boolean
 }
@@ -87,11 +90,19 @@ export function resolveSettings(
   return {
     configFile: resolve(flags.config ?? defaults.configFile),
     database: flags.database || env.HOOKLINE_DATABASE_URL || db.url || DEFAULT_DATABASE,
+    databaseBaseDir:
+      !flags.database && !env.HOOKLINE_DATABASE_URL && db.url
+        ? dirname(resolve(flags.config ?? defaults.configFile))
+        : process.cwd(),
     databaseSchema: flags.schema || env.HOOKLINE_DATABASE_SCHEMA || db.schema || undefined,
     poolSize: poolSize && parsePoolSize(...poolSize),
     port,
     host: flags.host ?? env.HOOKLINE_HOST ?? config.server?.host ?? defaults.host,
-    apiKey: env.HOOKLINE_API_KEY || config.server?.apiKeys?.[0],
+    apiKeys: [
+      ...new Set(
+        [env.HOOKLINE_API_KEY, ...(config.server?.apiKeys ?? [])].filter((k): k is string => !!k),
+      ),
+    ],
     allowPrivateTargets:
       flags.allowPrivateTargets ??
       (env.HOOKLINE_ALLOW_PRIVATE_TARGETS
@@ -106,6 +117,7 @@ export function resolveSettings(
 /** What opening the settings' database needs besides its URL. */
 export function storeOptions(settings: Settings): OpenStoreOptions {
   return {
+    baseDir: settings.databaseBaseDir,
     postgres: {
       ...(settings.databaseSchema ? { schema: settings.databaseSchema } : {}),
       ...(settings.poolSize ? { poolSize: settings.poolSize } : {}),

@@ -23,6 +23,7 @@ describe('settings', () => {
       poolSize: 4,
     })
     expect(storeOptions(fromConfig)).toEqual({
+      baseDir: process.cwd(),
       postgres: { schema: 'from_config', poolSize: 4 },
     })
     expect(resolveSettings({}, env, config, defaults)).toMatchObject({
@@ -40,7 +41,7 @@ describe('settings', () => {
   it('accepts the database as a plain URL, and leaves the store defaults when nothing is said', () => {
     const s = resolveSettings({}, {}, { database: 'postgres://app@db/crm' }, defaults)
     expect(s).toMatchObject({ database: 'postgres://app@db/crm', databaseSchema: undefined })
-    expect(storeOptions(s)).toEqual({ postgres: {} })
+    expect(storeOptions(s)).toEqual({ baseDir: process.cwd(), postgres: {} })
     expect(resolveSettings({}, {}, {}, defaults).database).toBe('sqlite:./data/hookline.db')
   })
 
@@ -61,5 +62,27 @@ describe('settings', () => {
     expect(redactUrl('postgres://app@db:5432/crm')).toBe('postgres://app@db:5432/crm')
     expect(redactUrl('postgres://db:5432/crm')).toBe('postgres://db:5432/crm')
     expect(redactUrl('sqlite:./data/hookline.db')).toBe('sqlite:./data/hookline.db')
+  })
+
+  it('starts a relative SQLite path from the config file when the URL came from it, else from the working directory', () => {
+    const config = { database: 'sqlite:./data/app.db' }
+    const nested = { ...defaults, configFile: '/srv/project/hookline.config.ts' }
+    expect(resolveSettings({}, {}, config, nested).databaseBaseDir).toBe('/srv/project')
+    expect(resolveSettings({ database: 'sqlite:x.db' }, {}, config, nested).databaseBaseDir).toBe(
+      process.cwd(),
+    )
+    expect(
+      resolveSettings({}, { HOOKLINE_DATABASE_URL: 'sqlite:x.db' }, config, nested).databaseBaseDir,
+    ).toBe(process.cwd())
+  })
+
+  it('accepts HOOKLINE_API_KEY and every key of the config', () => {
+    const config = { server: { apiKeys: ['k1', 'k2'] } }
+    expect(resolveSettings({}, { HOOKLINE_API_KEY: 'env' }, config, defaults).apiKeys).toEqual([
+      'env',
+      'k1',
+      'k2',
+    ])
+    expect(resolveSettings({}, {}, {}, defaults).apiKeys).toEqual([])
   })
 })

@@ -45,8 +45,13 @@ export async function serve(mode: ServeMode, flags: CliFlags): Promise<void> {
 
   const shutdown = async (signal: string) => {
     console.log(`\n${signal}: stopping (finishing deliveries in flight)…`)
-    await service.stop()
-    process.exit(0)
+    try {
+      await service.stop()
+    } catch (error) {
+      logger.error({ err: error }, 'service:stop-failed')
+    } finally {
+      process.exit(0)
+    }
   }
   process.once('SIGINT', () => void shutdown('SIGINT'))
   process.once('SIGTERM', () => void shutdown('SIGTERM'))
