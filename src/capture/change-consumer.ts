@@ -4,6 +4,7 @@ import { newMessage } from '../events/envelope.ts'
 import type { EventCatalog } from '../events/event-catalog.ts'
 import type { HooklineEmitter } from '../hookline-events.ts'
 import type { Store } from '../storage/store.ts'
+import { isTransientError } from '../storage/transient-error.ts'
 import type { Change, NewMessage } from '../storage/types.ts'
 import type { TrackingPlan } from '../tracking/tracking-plan.ts'
 import { WorkLoop } from './work-loop.ts'
@@ -79,6 +80,10 @@ export class ChangeConsumer {
     const changes = await this.o.store.readChanges(this.o.batchSize)
     if (changes.length === 0) return 0
     const results = await Promise.all(changes.map((change) => this.#process(change)))
+    // The database was briefly away: redo the whole batch later rather than set aside
+    // changes that have nothing wrong with them.
+    const transient = results.find((r) => r instanceof Error && isTransientError(r))
+    if (transient) throw transient
     const consumed: number[] = []
     const messages: NewMessage[] = []
     for (const [i, result] of results.entries()) {
