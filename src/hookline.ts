@@ -12,7 +12,7 @@ import {
 import { HttpSender } from './delivery/http-sender.ts'
 import { DEFAULT_RETRY_SCHEDULE } from './delivery/retry-schedule.ts'
 import { TargetPolicy } from './delivery/target-policy.ts'
-import { ConfigError, NotFoundError, ValidationError } from './errors.ts'
+import { ConfigError, HooklineError, NotFoundError, ValidationError } from './errors.ts'
 import type { EventDefinition } from './events/define-event.ts'
 import { newMessage } from './events/envelope.ts'
 import { EventCatalog, type EventSource } from './events/event-catalog.ts'
@@ -374,10 +374,15 @@ export class Hookline {
   }
 
   async retryDelivery(id: string) {
-    const d = await this.store.retryDelivery(id, this.clock.now())
-    if (!d) throw new NotFoundError('delivery_not_found', `no delivery has id '${id}'`)
+    const r = await this.store.retryDelivery(id, this.clock.now())
+    if (!r) throw new NotFoundError('delivery_not_found', `no delivery has id '${id}'`)
+    if (!r.retried)
+      throw new HooklineError(
+        'delivery_in_flight',
+        `delivery '${id}' is being attempted right now: retry it once this attempt is recorded`,
+      )
     this.#dispatcher.nudge()
-    return d
+    return r.delivery
   }
 
   on<K extends keyof HooklineEventMap>(

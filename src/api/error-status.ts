@@ -13,6 +13,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   invalid_request: 422,
   unknown_field: 422,
   invalid_target_url: 422,
+  delivery_in_flight: 409,
   target_not_allowed: 422,
   invalid_headers: 422,
   invalid_status: 422,

@@ -134,8 +134,11 @@ export interface Store {
   releaseLeases(): Promise<void>
   getDelivery(id: string): Promise<(Delivery & { attemptLog: Attempt[] }) | null>
   listDeliveries(filter: DeliveryFilter): Promise<Delivery[]>
-  /** Makes a delivery due now again (failed, dead or cancelled ones too). */
-  retryDelivery(id: string, now: number): Promise<Delivery | null>
+  /**
+   * Makes a delivery due now again, whatever its state, unless it is leased (being
+   * attempted right now): then `retried` is false and nothing changes.
+   */
+  retryDelivery(id: string, now: number): Promise<{ delivery: Delivery; retried: boolean } | null>
   getMessage(id: string): Promise<Message | null>
   countMessages(event?: string): Promise<number>
 

@@ -514,10 +514,28 @@ export function storeContract(name: string, factory: StoreFactory): void {
         await store.recordAttempts([result(job!.id, s.id, { status: 'dead', statusCode: 500 })])
         expect(await store.nextDueAt()).toBeNull()
         const retried = await store.retryDelivery(job!.id, T0 + 100)
-        expect(retried).toMatchObject({ id: job!.id, status: 'pending', nextAttemptAt: T0 + 100 })
+        expect(retried).toMatchObject({
+          retried: true,
+          delivery: { id: job!.id, status: 'pending', nextAttemptAt: T0 + 100 },
+        })
         expect(await store.nextDueAt()).toBe(T0 + 100)
         expect(await store.claimDeliveries(T0 + 100, 10, 1000)).toHaveLength(1)
         expect(await store.retryDelivery('dlv_nope', T0)).toBeNull()
+      })
+
+      it('are not made due again while leased (an attempt is in flight), by retry or recover', async () => {
+        const s = await subscribe('Ping')
+        await store.insertMessages([message('Ping')])
+        const [job] = await store.claimDeliveries(T0, 10, 60_000)
+        await store.recordAttempts([
+          result(job!.id, s.id, { status: 'failed', nextAttemptAt: T0 + 50 }),
+        ])
+        const [again] = await store.claimDeliveries(T0 + 50, 10, 60_000)
+        expect(await store.retryDelivery(again!.id, T0 + 60)).toMatchObject({ retried: false })
+        expect(await store.recoverDeliveries(s.id, 0, T0 + 60)).toBe(0)
+        expect(await store.claimDeliveries(T0 + 60, 10, 60_000)).toHaveLength(0)
+        await store.releaseDeliveries([again!.id])
+        expect(await store.retryDelivery(again!.id, T0 + 70)).toMatchObject({ retried: true })
       })
 
       it('are listed newest first by subscription, status and event', async () => {

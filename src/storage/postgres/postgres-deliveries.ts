@@ -62,14 +62,21 @@ export function postgresDeliveries(c: PostgresContext): DeliveriesPart {
     },
     async retryDelivery(id, now) {
       return withTransaction(pool, async (client) => {
+        // A leased delivery is being attempted right now: it is not made due again.
         const { rows } = await client.query<DeliveryRow>(
           `UPDATE ${t.deliveries} SET status = $2, next_attempt_at = $3, lease_until = NULL, updated_at = $3
-           WHERE id = $1 RETURNING *`,
+           WHERE id = $1 AND (lease_until IS NULL OR lease_until <= $3) RETURNING *`,
           [id, D.pending, now],
         )
-        if (!rows[0]) return null
-        await client.query('SELECT pg_notify($1, $2)', [c.channel, 'deliveries'])
-        return toDelivery(rows[0])
+        if (rows[0]) {
+          await client.query('SELECT pg_notify($1, $2)', [c.channel, 'deliveries'])
+          return { delivery: toDelivery(rows[0]), retried: true }
+        }
+        const current = await client.query<DeliveryRow>(
+          `SELECT * FROM ${t.deliveries} WHERE id = $1`,
+          [id],
+        )
+        return current.rows[0] ? { delivery: toDelivery(current.rows[0]), retried: false } : null
       })
     },
     async recoverDeliveries(subscriptionId, since, now) {
@@ -77,7 +84,8 @@ export function postgresDeliveries(c: PostgresContext): DeliveriesPart {
         await lockSubscriptions(c, client, [subscriptionId])
         const { rowCount } = await client.query(
           `UPDATE ${t.deliveries} SET status = 'pending', next_attempt_at = $3, lease_until = NULL, updated_at = $3
-           WHERE subscription_id = $1 AND created_at >= $2 AND status IN ('failed', 'dead', 'cancelled')`,
+           WHERE subscription_id = $1 AND created_at >= $2 AND status IN ('failed', 'dead', 'cancelled')
+             AND (lease_until IS NULL OR lease_until <= $3)`,
           [subscriptionId, since, now],
         )
         if (rowCount) await client.query('SELECT pg_notify($1, $2)', [c.channel, 'deliveries'])

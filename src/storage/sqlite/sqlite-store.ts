@@ -347,7 +347,8 @@ export function openSqliteStore(
     async recoverDeliveries(subscriptionId, since, now) {
       return stmt(
         `UPDATE hookline_deliveries SET status = 'pending', next_attempt_at = @now, lease_until = NULL, updated_at = @now
-         WHERE subscription_id = @sub AND created_at >= @since AND status IN ('failed', 'dead', 'cancelled')`,
+         WHERE subscription_id = @sub AND created_at >= @since AND status IN ('failed', 'dead', 'cancelled')
+           AND (lease_until IS NULL OR lease_until <= @now)`,
       ).run({ sub: subscriptionId, since, now }).changes
     },
     async prune(before) {
@@ -459,14 +460,15 @@ export function openSqliteStore(
     },
     async retryDelivery(id, now) {
       return tx(() => {
-        stmt(
+        // A leased delivery is being attempted right now: it is not made due again.
+        const { changes } = stmt(
           `UPDATE hookline_deliveries SET status = ?, next_attempt_at = ?, lease_until = NULL, updated_at = ?
-           WHERE id = ?`,
-        ).run(D.pending, now, now, id)
+           WHERE id = ? AND (lease_until IS NULL OR lease_until <= ?)`,
+        ).run(D.pending, now, now, id, now)
         const row = stmt('SELECT * FROM hookline_deliveries WHERE id = ?').get(id) as
           | DeliveryRow
           | undefined
-        return row ? toDelivery(row) : null
+        return row ? { delivery: toDelivery(row), retried: changes > 0 } : null
       })
     },
     async getMessage(id) {
