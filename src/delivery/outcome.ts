@@ -48,7 +48,7 @@ export function interpretResponse(res: SendResult, now: number): Error | null {
   if (res.statusCode === 410)
     return new SubscriptionRefusedError('receiver answered 410 Gone', 'removed')
   if (control === 'disable')
-    return new SubscriptionRefusedError('receiver sent webhook-delivery: disable', 'disabled')
+    return new SubscriptionRefusedError('receiver sent webhook-delivery: disable', 'removed')
   if (res.statusCode >= 200 && res.statusCode < 300) return null
   if (control === 'abort-message')
     return new NonRetriableError('receiver sent webhook-delivery: abort-message')

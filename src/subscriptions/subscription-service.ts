@@ -60,7 +60,7 @@ export class SubscriptionService {
     const ordering = checkOrdering(input.ordering ?? 'concurrent')
     const targetUrl = await this.#target(input.targetUrl)
     const now = this.clock.now()
-    return this.store.createSubscription({
+    const result = await this.store.createSubscription({
       id: newId('sub', now),
       event: input.event,
       targetUrl,
@@ -69,6 +69,17 @@ export class SubscriptionService {
       now,
       ordering,
     })
+    // Subscribing again to a disabled subscription means "deliver to me": it is re-enabled
+    // (with a clean record) rather than handed back silent.
+    if (!result.created && result.subscription.status === 'disabled') {
+      const enabled = await this.store.updateSubscription(
+        result.subscription.id,
+        { status: 'active' },
+        now,
+      )
+      if (enabled) return { subscription: enabled, created: false }
+    }
+    return result
   }
 
   /** Removes a subscription; removing a removed one is fine. Throws only if it never existed. */

@@ -210,3 +210,17 @@ describe('unsubscribe', () => {
     )
   })
 })
+
+describe('subscribing again to a disabled subscription', () => {
+  it('re-enables it, with the same id', async () => {
+    const body = { event: 'NewOpportunity', target_url: 'http://127.0.0.1:9/again' }
+    const first = await api.current.call('POST', '/api/v1/webhooks/subscribe', { json: body })
+    await api.current.call('PATCH', `/api/v1/webhooks/subscriptions/${first.json.id}`, {
+      json: { status: 'disabled' },
+    })
+    const again = await api.current.call('POST', '/api/v1/webhooks/subscribe', { json: body })
+    expect(again.status).toBe(200)
+    expect(again.json).toMatchObject({ id: first.json.id, status: 'active' })
+    expect(again.json.disabled_reason).toBeUndefined()
+  })
+})

@@ -4,7 +4,7 @@ import { deliveryFixture } from '../helpers/delivery-setup.ts'
 const fx = deliveryFixture()
 
 describe('receiver-driven control', () => {
-  it('disables the subscription at once on webhook-delivery: disable', async () => {
+  it('removes the subscription at once on webhook-delivery: disable', async () => {
     const { hookline, insertDeal, clock } = await fx.setup()
     const r = await fx.receiver()
     r.respond = () => ({ status: 200, headers: { 'webhook-delivery': 'disable' } })
@@ -15,7 +15,7 @@ describe('receiver-driven control', () => {
     insertDeal('one')
     await hookline.drain()
     expect(await hookline.store.getSubscription(subscription.id)).toMatchObject({
-      status: 'disabled',
+      status: 'removed',
     })
     insertDeal('two')
     clock.advance(60_000)
