@@ -51,6 +51,8 @@ export class Dispatcher {
   readonly #ready = new Map<string, DeliveryJob[]>()
   readonly #queueCap: number
   #stopping = false
+  /** Stopped without recording everything: stop retrying the write. */
+  #abandoned = false
   #claimSize: number
   readonly #loop: WorkLoop
 
@@ -77,9 +79,22 @@ export class Dispatcher {
     await this.#loop.stop()
     const unsent = [...this.#ready.values()].flat().map((job) => job.id)
     this.#ready.clear()
-    if (unsent.length > 0) await this.o.store.releaseDeliveries(unsent)
+    if (unsent.length > 0) await this.o.store.releaseDeliveries(unsent).catch(() => {})
     await this.#whenIdle()
-    await this.flush()
+    // With the database gone, recording could wait forever: give up after a lease's time.
+    // The unrecorded attempts' leases run out and they are sent again (at least once).
+    let timer: NodeJS.Timeout | undefined
+    const gaveUp = await Promise.race([
+      this.flush().then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), this.o.leaseMs)
+      }),
+    ])
+    clearTimeout(timer)
+    if (gaveUp) {
+      this.#abandoned = true
+      this.o.logger.error({ attempts: this.#results.length }, 'delivery:unrecorded-at-stop')
+    }
   }
 
   /** New deliveries may be due: look now rather than at the next poll. */
@@ -234,7 +249,7 @@ export class Dispatcher {
         this.o.logger.error({ err: error, attempts: batch.length }, 'delivery:error')
         await new Promise((resolve) => setTimeout(resolve, 500))
         this.#flushing = null
-        this.#scheduleFlush()
+        if (!this.#abandoned) this.#scheduleFlush()
         return
       }
       try {
