@@ -7,11 +7,11 @@ import { type CliProcess, startCli, WORKER_BANNER } from '../helpers/cli-process
 import { createTestSchemas, outbox, type TestSchemas, withAdmin } from '../helpers/postgres.ts'
 import { type Receiver, startReceiver } from '../helpers/receiver.ts'
 
-/** The demo CRM with a 4 s lease (and 1 s attempt timeout). */
+/** The demo CRM with an 8 s lease (and 1 s attempt timeout). */
 const CONFIG = fileURLToPath(
   new URL('../fixtures/crm-short-lease/hookline.config.ts', import.meta.url),
 )
-const LEASE_MS = 4000
+const LEASE_MS = 8000
 const DEALS = 600
 const API_KEY = 'hk_test_processes'
 
