@@ -105,6 +105,7 @@ export class Hookline {
   #stopping: Promise<void> | null = null
   readonly #health: HealthPolicy
   readonly #retentionMs: number
+  readonly #timeoutMs: number
   #started = false
 
   constructor(
@@ -127,6 +128,7 @@ export class Hookline {
       this.targetPolicy,
     )
     const timeoutMs = d.timeoutMs ?? 15_000
+    this.#timeoutMs = timeoutMs
     this.#sender = new HttpSender({
       timeoutMs,
       // As many as attempts may be in flight: subscriptions that share a host (every
@@ -194,13 +196,18 @@ export class Hookline {
     const message = newMessage(sub.event, null, definition.sample ?? {}, now, sub.id)
     await this.store.insertMessages([{ ...message, onlyDeliveryId: deliveryId }])
     const job = await this.store.claimDelivery(deliveryId, now, 60_000)
-    if (!job)
-      throw new NotFoundError(
-        'delivery_not_found',
-        `the test delivery ${deliveryId} could not be claimed`,
-      )
-    const result = await this.#dispatcher.attemptNow(job)
-    return { ...(await this.getDelivery(deliveryId)), result }
+    if (job) {
+      const result = await this.#dispatcher.attemptNow(job)
+      return { ...(await this.getDelivery(deliveryId)), result }
+    }
+    // Another Hookline process on the same database claimed it first: wait for its attempt.
+    const giveUpAt = Date.now() + this.#timeoutMs + 5000
+    for (;;) {
+      const delivery = await this.getDelivery(deliveryId)
+      if (delivery.attemptLog.length > 0 || Date.now() > giveUpAt)
+        return { ...delivery, result: null }
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
   }
 
   /** Makes a subscription's failed, dead and cancelled deliveries since `since` due again. */
