@@ -1,0 +1,82 @@
+import { newId } from '../../ids.ts'
+import { type ChangeRow, toChange } from '../rows.ts'
+import type { Store } from '../store.ts'
+import type { NewMessage } from '../types.ts'
+import type { SqliteContext } from './sqlite-context.ts'
+
+/** Stores messages and fans each out to its subscriptions; returns the deliveries made. */
+function writeMessages({ stmt }: SqliteContext, messages: readonly NewMessage[]): number {
+  const activeByEvent = new Map<string, string[]>()
+  let deliveries = 0
+  for (const m of messages) {
+    stmt(
+      'INSERT INTO hookline_messages (id, event, row_id, body, created_at) VALUES (?, ?, ?, ?, ?)',
+    ).run(m.id, m.event, m.rowId, m.body, m.createdAt)
+    let targets: string[]
+    if (m.onlySubscriptionId) targets = [m.onlySubscriptionId]
+    else {
+      let active = activeByEvent.get(m.event)
+      if (!active) {
+        active = stmt(
+          "SELECT id FROM hookline_subscriptions WHERE event = ? AND status = 'active' ORDER BY id",
+        )
+          .pluck()
+          .all(m.event) as string[]
+        activeByEvent.set(m.event, active)
+      }
+      targets = active
+    }
+    for (const subscriptionId of targets) {
+      stmt(
+        `INSERT INTO hookline_deliveries (id, message_id, subscription_id, event, status, attempts, next_attempt_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?)`,
+      ).run(
+        (m.onlySubscriptionId && m.onlyDeliveryId) || newId('dlv', m.createdAt),
+        m.id,
+        subscriptionId,
+        m.event,
+        m.createdAt,
+        m.createdAt,
+        m.createdAt,
+      )
+      deliveries++
+    }
+  }
+  return deliveries
+}
+
+type Part = Pick<
+  Store,
+  'readChanges' | 'commitChanges' | 'failChange' | 'insertMessages' | 'countPendingChanges'
+>
+
+export function sqliteOutbox(c: SqliteContext): Part {
+  const { stmt, tx } = c
+  return {
+    async readChanges(limit) {
+      const rows = stmt(
+        'SELECT * FROM hookline_changes WHERE error IS NULL ORDER BY id LIMIT ?',
+      ).all(limit) as ChangeRow[]
+      return rows.map(toChange)
+    },
+    async commitChanges(consumedChangeIds, messages) {
+      return tx(() => {
+        const made = writeMessages(c, messages)
+        const del = stmt('DELETE FROM hookline_changes WHERE id = ?')
+        for (const id of consumedChangeIds) del.run(id)
+        return made
+      })
+    },
+    async failChange(changeId, error) {
+      stmt('UPDATE hookline_changes SET error = ? WHERE id = ?').run(error, changeId)
+    },
+    async insertMessages(messages) {
+      return tx(() => writeMessages(c, messages))
+    },
+    async countPendingChanges() {
+      return stmt('SELECT count(*) FROM hookline_changes WHERE error IS NULL')
+        .pluck()
+        .get() as number
+    },
+  }
+}
