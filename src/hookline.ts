@@ -210,6 +210,18 @@ export class Hookline {
     }
   }
 
+  /** Changes set aside because their tracking handler or payload builder failed, oldest first. */
+  failedChanges(limit = 100) {
+    return this.store.listFailedChanges(limit)
+  }
+
+  /** Puts set-aside changes (these, or all) back in the log, e.g. once the handler is fixed. */
+  async retryFailedChanges(ids?: readonly number[]): Promise<number> {
+    const n = await this.store.retryFailedChanges(ids)
+    this.#consumer?.nudge()
+    return n
+  }
+
   /** Makes a subscription's failed, dead and cancelled deliveries since `since` due again. */
   async recover(subscriptionId: string, since: number): Promise<number> {
     await this.subscriptions.get(subscriptionId)

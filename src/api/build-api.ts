@@ -8,6 +8,7 @@ import { bearerAuth } from './auth.ts'
 import { toErrorResponse } from './error-status.ts'
 import { openApiDocument, recordRoutes } from './openapi.ts'
 import { catalogRoutes } from './routes/catalog.ts'
+import { changeRoutes } from './routes/changes.ts'
 import { deliveryRoutes } from './routes/deliveries.ts'
 import { subscriptionRoutes } from './routes/subscriptions.ts'
 import { Health } from './schemas.ts'
@@ -105,6 +106,7 @@ export async function buildApi(hookline: Hookline, options: ApiOptions): Promise
   subscriptionRoutes(app, hookline)
   catalogRoutes(app, hookline)
   deliveryRoutes(app, hookline)
+  changeRoutes(app, hookline)
   app.get(
     '/openapi.json',
     { schema: { doc: { summary: 'This OpenAPI document', tag: 'health', public: true } } },

@@ -2,7 +2,14 @@ import { Command, Option } from 'commander'
 import { HooklineError } from '../errors.ts'
 import type { CliFlags } from '../server/settings.ts'
 import { VERSION } from '../version.ts'
-import { deliveries, listEvents, migrate, subscriptions, trigger } from './commands/admin.ts'
+import {
+  changes,
+  deliveries,
+  listEvents,
+  migrate,
+  subscriptions,
+  trigger,
+} from './commands/admin.ts'
 import { init } from './commands/init.ts'
 import { listen } from './commands/listen.ts'
 import { serve } from './commands/serve.ts'
@@ -78,6 +85,16 @@ withProject(
 withProject(subs.command('remove <id>')).action((id: string, o: CliFlags) =>
   subscriptions.remove(o, id),
 )
+
+const chs = program
+  .command('changes')
+  .description('changes set aside by a failing handler, and their replay')
+withProject(chs.command('failed').option('--limit <n>', 'at most', '100')).action((o) =>
+  changes.failed(o, o.limit),
+)
+withProject(
+  chs.command('retry [ids...]').description('process them again (all when no id is given)'),
+).action((ids: string[], o: CliFlags) => changes.retry(o, ids))
 
 const dels = program.command('deliveries').description('inspect and retry deliveries')
 withProject(

@@ -37,6 +37,10 @@ export interface ChangeRow {
   created_at: number | string
 }
 
+export function toFailedChange(r: ChangeRow & { error: string }) {
+  return { ...toChange(r), error: r.error }
+}
+
 export interface DeliveryRow {
   id: string
   message_id: string

@@ -6,6 +6,7 @@ import type {
   Delivery,
   DeliveryFilter,
   DeliveryJob,
+  FailedChange,
   HealthChange,
   Message,
   NewMessage,
@@ -65,6 +66,10 @@ export interface Store {
   ): Promise<number>
   /** Sets a change aside after its handler failed, so it does not block the others. */
   failChange(changeId: number, error: string): Promise<void>
+  /** The changes set aside, oldest first, with the error that stopped each. */
+  listFailedChanges(limit: number): Promise<FailedChange[]>
+  /** Puts set-aside changes (these, or all) back in the log, to be processed again. Returns how many. */
+  retryFailedChanges(ids?: readonly number[]): Promise<number>
   /** Stores messages that do not come from a change (app code, CLI, test sends). */
   insertMessages(messages: readonly NewMessage[]): Promise<number>
   countPendingChanges(): Promise<number>

@@ -17,6 +17,11 @@ export interface Change {
   readonly createdAt: number
 }
 
+/** A change whose tracking handler or payload builder failed, set aside with its error. */
+export interface FailedChange extends Change {
+  readonly error: string
+}
+
 export interface Subscription {
   readonly id: string
   readonly event: string

@@ -103,3 +103,18 @@ describe('SSRF protection at subscribe time', () => {
     }
   })
 })
+
+describe('set-aside changes over the API', () => {
+  it('lists none and retries none on a healthy project, and refuses bad ids', async () => {
+    const list = await api.current.call('GET', '/api/v1/changes/failed')
+    expect(list.status).toBe(200)
+    expect(list.json).toEqual([])
+    const retry = await api.current.call('POST', '/api/v1/changes/retry', { json: {} })
+    expect(retry.status).toBe(202)
+    expect(retry.json).toEqual({ retried: 0 })
+    expectError(
+      await api.current.call('POST', '/api/v1/changes/retry', { json: { ids: ['x'] } }),
+      422,
+    )
+  })
+})

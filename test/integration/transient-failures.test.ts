@@ -44,10 +44,22 @@ describe('a failing change', () => {
     expect(await h.store.countMessages('ItemAdded')).toBe(1)
   })
 
-  it('is set aside when its own code fails, so the changes after it go on', async () => {
+  it('is set aside when its own code fails, listed, and replayed once the code is fixed', async () => {
     const h = await project([new TypeError("Cannot read properties of undefined (reading 'id')")])
     await h.drain()
     expect(await h.store.countPendingChanges()).toBe(0)
     expect(await h.store.countMessages('ItemAdded')).toBe(0)
+    const [failed] = await h.failedChanges()
+    expect(failed).toMatchObject({
+      table: 'item',
+      action: 'insert',
+      error: /Cannot read properties/,
+    })
+    // The builder works now (its list of failures is spent): replay the set-aside change.
+    expect(await h.retryFailedChanges([failed!.id])).toBe(1)
+    await h.drain()
+    expect(await h.store.countMessages('ItemAdded')).toBe(1)
+    expect(await h.failedChanges()).toEqual([])
+    expect(await h.retryFailedChanges()).toBe(0)
   })
 })

@@ -260,6 +260,25 @@ export function storeContract(name: string, factory: StoreFactory): void {
         expect(await store.countPendingChanges()).toBe(1)
       })
 
+      it('lists set-aside changes and puts them back, chosen ones or all', async () => {
+        await trackItems()
+        await store.exec("INSERT INTO item (name) VALUES ('a'), ('b'), ('c')")
+        const [a, b, c] = await store.readChanges(10)
+        await store.failChange(a!.id, 'a threw')
+        await store.failChange(c!.id, 'c threw')
+        const failed = await store.listFailedChanges(10)
+        expect(failed.map((f) => [f.id, f.error, f.after?.name])).toEqual([
+          [a!.id, 'a threw', 'a'],
+          [c!.id, 'c threw', 'c'],
+        ])
+        expect(await store.listFailedChanges(1)).toHaveLength(1)
+        expect(await store.retryFailedChanges([c!.id, b!.id, 999_999])).toBe(1)
+        expect((await store.readChanges(10)).map((x) => x.id)).toEqual([b!.id, c!.id])
+        expect(await store.retryFailedChanges()).toBe(1)
+        expect((await store.readChanges(10)).map((x) => x.id)).toEqual([a!.id, b!.id, c!.id])
+        expect(await store.listFailedChanges(10)).toEqual([])
+      })
+
       it('stores messages from app code, to all or to one subscription', async () => {
         const a = await subscribe('Ping')
         await subscribe('Ping')

@@ -74,6 +74,22 @@ export const subscriptions = {
     }),
 }
 
+export const changes = {
+  failed: (flags: CliFlags, limit: string) =>
+    withHookline(flags, async (h) => print(await h.failedChanges(Number(limit)))),
+  retry: (flags: CliFlags, ids: string[]) =>
+    withHookline(flags, async (h) => {
+      const bad = ids.find((id) => !/^[1-9]\d*$/.test(id))
+      if (bad)
+        throw new ValidationError(
+          'invalid_request',
+          `change id '${bad}' is not a positive whole number`,
+        )
+      const n = await h.retryFailedChanges(ids.length > 0 ? ids.map(Number) : undefined)
+      console.log(`${n} change(s) back in the log; a running Hookline processes them`)
+    }),
+}
+
 export const deliveries = {
   list: (
     flags: CliFlags,

@@ -1,6 +1,6 @@
 import { HooklineError } from '../../errors.ts'
 import { newId } from '../../ids.ts'
-import { type ChangeRow, toChange } from '../rows.ts'
+import { type ChangeRow, toChange, toFailedChange } from '../rows.ts'
 import type { Store } from '../store.ts'
 import type { NewMessage } from '../types.ts'
 import type { PostgresContext } from './postgres-context.ts'
@@ -8,7 +8,13 @@ import { type Queryable, withTransaction } from './postgres-sql.ts'
 
 type OutboxPart = Pick<
   Store,
-  'readChanges' | 'commitChanges' | 'failChange' | 'insertMessages' | 'countPendingChanges'
+  | 'readChanges'
+  | 'commitChanges'
+  | 'failChange'
+  | 'listFailedChanges'
+  | 'retryFailedChanges'
+  | 'insertMessages'
+  | 'countPendingChanges'
 >
 
 /**
@@ -99,6 +105,20 @@ export function postgresOutbox(c: PostgresContext): OutboxPart {
     },
     async failChange(changeId, error) {
       await pool.query(`UPDATE ${t.changes} SET error = $1 WHERE id = $2`, [error, changeId])
+    },
+    async listFailedChanges(limit) {
+      const { rows } = await pool.query<ChangeRow & { error: string }>(
+        `SELECT * FROM ${t.changes} WHERE error IS NOT NULL ORDER BY id LIMIT $1`,
+        [limit],
+      )
+      return rows.map(toFailedChange)
+    },
+    async retryFailedChanges(ids) {
+      const { rowCount } = await pool.query(
+        `UPDATE ${t.changes} SET error = NULL WHERE error IS NOT NULL AND ($1::bigint[] IS NULL OR id = ANY ($1::bigint[]))`,
+        [ids ? [...ids] : null],
+      )
+      return rowCount ?? 0
     },
     async insertMessages(messages) {
       return withTransaction(pool, (client) => writeMessages(c, client, messages))

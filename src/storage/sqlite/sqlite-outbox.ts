@@ -1,5 +1,5 @@
 import { newId } from '../../ids.ts'
-import { type ChangeRow, toChange } from '../rows.ts'
+import { type ChangeRow, toChange, toFailedChange } from '../rows.ts'
 import type { Store } from '../store.ts'
 import type { NewMessage } from '../types.ts'
 import type { SqliteContext } from './sqlite-context.ts'
@@ -47,7 +47,13 @@ function writeMessages({ stmt }: SqliteContext, messages: readonly NewMessage[])
 
 type Part = Pick<
   Store,
-  'readChanges' | 'commitChanges' | 'failChange' | 'insertMessages' | 'countPendingChanges'
+  | 'listFailedChanges'
+  | 'retryFailedChanges'
+  | 'readChanges'
+  | 'commitChanges'
+  | 'failChange'
+  | 'insertMessages'
+  | 'countPendingChanges'
 >
 
 export function sqliteOutbox(c: SqliteContext): Part {
@@ -69,6 +75,18 @@ export function sqliteOutbox(c: SqliteContext): Part {
     },
     async failChange(changeId, error) {
       stmt('UPDATE hookline_changes SET error = ? WHERE id = ?').run(error, changeId)
+    },
+    async listFailedChanges(limit) {
+      const rows = stmt(
+        'SELECT * FROM hookline_changes WHERE error IS NOT NULL ORDER BY id LIMIT ?',
+      ).all(limit) as (ChangeRow & { error: string })[]
+      return rows.map(toFailedChange)
+    },
+    async retryFailedChanges(ids) {
+      return stmt(
+        `UPDATE hookline_changes SET error = NULL
+         WHERE error IS NOT NULL AND (@all = 1 OR id IN (SELECT value FROM json_each(@ids)))`,
+      ).run({ all: ids ? 0 : 1, ids: JSON.stringify(ids ?? []) }).changes
     },
     async insertMessages(messages) {
       return tx(() => writeMessages(c, messages))
