@@ -63,3 +63,8 @@ export class RetryAfterError extends HooklineError {
     this.retryAfterMs = retryAfterMs
   }
 }
+
+/** Anything thrown, as an Error. */
+export function asError(thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : new Error(String(thrown))
+}

@@ -12,10 +12,20 @@ function encodeTime(ms: number): string {
   return out
 }
 
+// Random bytes drawn a few kilobytes at a time: one system call per 256 ids, not per id
+// (a busy batch makes thousands of ids).
+const POOL_SIZE = 4096
+let pool = randomBytes(POOL_SIZE)
+let offset = 0
+
 function encodeRandom(bytes: number): string {
-  const buf = randomBytes(bytes)
+  if (offset + bytes > POOL_SIZE) {
+    pool = randomBytes(POOL_SIZE)
+    offset = 0
+  }
   let out = ''
-  for (const b of buf) out += ALPHABET[b % 32]
+  for (let i = offset; i < offset + bytes; i++) out += ALPHABET[pool[i]! % 32]
+  offset += bytes
   return out
 }
 

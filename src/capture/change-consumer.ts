@@ -1,12 +1,14 @@
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.ts'
+import { asError } from '../errors.ts'
+import { type BuildItem, type Built, buildPayloads } from '../events/build-payloads.ts'
 import { newMessage } from '../events/envelope.ts'
 import type { EventCatalog } from '../events/event-catalog.ts'
 import type { HooklineEmitter } from '../hookline-events.ts'
 import type { Store } from '../storage/store.ts'
 import { isTransientError } from '../storage/transient-error.ts'
 import type { Change, NewMessage } from '../storage/types.ts'
-import type { TrackingPlan } from '../tracking/tracking-plan.ts'
+import type { TrackingPlan, Triggered } from '../tracking/tracking-plan.ts'
 import { WorkLoop } from './work-loop.ts'
 
 export interface ChangeConsumerOptions {
@@ -79,7 +81,7 @@ export class ChangeConsumer {
     if (store.acquireChangeConsumerLock && !(await store.acquireChangeConsumerLock())) return 0
     const changes = await this.o.store.readChanges(this.o.batchSize)
     if (changes.length === 0) return 0
-    const results = await Promise.all(changes.map((change) => this.#process(change)))
+    const results = await this.#build(await Promise.all(changes.map((c) => this.#track(c))))
     // The database was briefly away: redo the whole batch later rather than set aside
     // changes that have nothing wrong with them.
     const transient = results.find((r) => r instanceof Error && isTransientError(r))
@@ -116,19 +118,59 @@ export class ChangeConsumer {
     while ((await this.runOnce()) > 0) {}
   }
 
-  async #process(change: Change): Promise<NewMessage[] | Error> {
+  /** The events a change fires, by its table's tracking handler. */
+  async #track(change: Change): Promise<{ change: Change; fired: Triggered[] } | Error> {
     try {
-      const fired = await this.o.plan.run(change)
-      const now = this.o.clock.now()
-      const out: NewMessage[] = []
-      for (const { event, rowId } of fired) {
-        const { definition } = this.o.catalog.get(event)
-        const data = await definition.build({ rowId, db: this.o.store.db, change })
-        out.push(newMessage(event, rowId, data, now))
-      }
-      return out
+      return { change, fired: await this.o.plan.run(change) }
     } catch (error) {
-      return error instanceof Error ? error : new Error(String(error))
+      return asError(error)
     }
+  }
+
+  /**
+   * Builds the data of every event the batch fired, one `buildPayloads` per event (so an
+   * event with `buildMany` makes one query for the whole batch); per change, its messages
+   * in the order its handler fired them, or the first error among them.
+   */
+  async #build(
+    tracked: readonly ({ change: Change; fired: Triggered[] } | Error)[],
+  ): Promise<(NewMessage[] | Error)[]> {
+    const now = this.o.clock.now()
+    const out: (NewMessage[] | Error)[] = tracked.map((t) =>
+      t instanceof Error ? t : new Array<NewMessage>(t.fired.length),
+    )
+    const byEvent = new Map<string, (BuildItem & { at: [number, number] })[]>()
+    for (const [i, t] of tracked.entries()) {
+      if (t instanceof Error) continue
+      for (const [j, { event, rowId }] of t.fired.entries()) {
+        const items = byEvent.get(event) ?? []
+        items.push({ rowId, change: t.change, at: [i, j] })
+        byEvent.set(event, items)
+      }
+    }
+    await Promise.all(
+      [...byEvent].map(async ([event, items]) => {
+        let built: Built[]
+        try {
+          const { definition } = this.o.catalog.get(event)
+          built = await buildPayloads(definition, items, this.o.store.db)
+        } catch (error) {
+          built = items.map(() => ({
+            error: asError(error),
+          }))
+        }
+        for (const [k, b] of built.entries()) {
+          const {
+            rowId,
+            at: [i, j],
+          } = items[k]!
+          const messages = out[i]!
+          if (messages instanceof Error) continue
+          if ('error' in b) out[i] = b.error
+          else messages[j] = newMessage(event, rowId, b.data, now)
+        }
+      }),
+    )
+    return out
   }
 }

@@ -1,3 +1,4 @@
+import { asError } from '../errors.ts'
 import { WakeSignal } from './wake-signal.ts'
 
 /**
@@ -40,7 +41,7 @@ export class WorkLoop {
         const wait = await this.step()
         if (wait > 0) await this.#signal.wait(wait)
       } catch (error) {
-        this.onError(error instanceof Error ? error : new Error(String(error)))
+        this.onError(asError(error))
         await this.#signal.wait(this.errorWaitMs)
       }
     }

@@ -13,6 +13,14 @@ export interface BuildContext {
   readonly change: Change | null
 }
 
+export interface BuildManyContext {
+  /** The rows the events are about, in the order the data must come back. */
+  readonly rowIds: readonly RowId[]
+  readonly db: Db
+  /** The captured change behind each row id (same order); `null` for perform-list. */
+  readonly changes: readonly (Change | null)[]
+}
+
 export interface EventDefinition<T = unknown> {
   /** Optional; when given it must equal the file name (the file name IS the event name). */
   readonly name?: string
@@ -26,6 +34,14 @@ export interface EventDefinition<T = unknown> {
   readonly where?: string
   /** Builds the event's data once, when it fires, and for perform-list samples. */
   build(ctx: BuildContext): T | Promise<T>
+  /**
+   * Optional: builds the data of many rows at once, one entry per row id in the same
+   * order, e.g. with one `WHERE id IN (…)` query instead of one query per row. Capture
+   * (a batch of changes) and perform-list use it when given; `build` still serves single
+   * rows (`trigger()`, test sends), and rows of a batch whose `buildMany` throws or
+   * answers with the wrong number of entries, so a failure is pinned on its own change.
+   */
+  buildMany?(ctx: BuildManyContext): readonly T[] | Promise<readonly T[]>
   /** Served by perform-list when `table` has no rows yet, and by test sends. */
   readonly sample?: T
   /** JSON Schema of the data, shown in the event catalog. */

@@ -44,6 +44,13 @@ export class EventCatalog {
           { file: source.file },
         )
       }
+      const { buildMany } = source.definition
+      if (buildMany !== undefined && typeof buildMany !== 'function') {
+        throw new ConfigError(
+          `${where}: buildMany must be a function ({ rowIds, db, changes }) => data[], one entry per row id`,
+          { file: source.file },
+        )
+      }
       const clash = lowerNames.get(source.name.toLowerCase())
       if (clash) {
         throw new ConfigError(

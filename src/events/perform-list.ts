@@ -1,4 +1,5 @@
 import type { Store } from '../storage/store.ts'
+import { buildPayloads } from './build-payloads.ts'
 import { type Envelope, envelope, sampleId } from './envelope.ts'
 import type { CatalogEntry } from './event-catalog.ts'
 
@@ -22,10 +23,13 @@ export async function performList(
       ? []
       : [envelope(sampleId(entry.name, null), entry.name, now, definition.sample)]
   }
-  const out: Envelope[] = []
-  for (const rowId of rowIds) {
-    const data = await definition.build({ rowId, db: store.db, change: null })
-    out.push(envelope(sampleId(entry.name, rowId), entry.name, now, data))
-  }
-  return out
+  const built = await buildPayloads(
+    definition,
+    rowIds.map((rowId) => ({ rowId, change: null })),
+    store.db,
+  )
+  return built.map((b, i) => {
+    if ('error' in b) throw b.error
+    return envelope(sampleId(entry.name, rowIds[i]!), entry.name, now, b.data)
+  })
 }

@@ -1,5 +1,5 @@
 import pg from 'pg'
-import { HooklineError } from '../../errors.ts'
+import { asError, HooklineError } from '../../errors.ts'
 import type { Db } from '../types.ts'
 
 export function quoteIdent(name: string): string {
@@ -90,7 +90,7 @@ export async function withClient<T>(
     try {
       await client.query('ROLLBACK')
     } catch (rollbackError) {
-      broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError))
+      broken = asError(rollbackError)
     }
     throw error
   } finally {
