@@ -88,7 +88,8 @@ export async function setUp(
   options: { delivery?: HooklineArgs['delivery'] } = {},
 ): Promise<Running> {
   const subs: BaselineSub[] = targets.map((url) => ({ url, secret: newSecret() }))
-  options = { delivery: { ...ctx.hooklineDelivery, ...options.delivery } }
+  // The command line (`--hookline-delivery`) wins over the scenario.
+  options = { delivery: { ...options.delivery, ...ctx.hooklineDelivery } }
   switch (system) {
     case 'hookline-sqlite': {
       const file = dbFile(ctx, 'hookline')
