@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
 import { quoteIdent } from './postgres-sql.ts'
 
@@ -16,6 +17,11 @@ export interface PostgresContext {
   }
   /** The channel Hookline's transactions notify when deliveries became due. */
   readonly channel: string
+  /**
+   * This store's token, sent as the payload of its notifications: its own process nudges
+   * itself directly, so it skips them (half the claims at low rates came back empty).
+   */
+  readonly instance: string
 }
 
 export function postgresContext(pool: pg.Pool, schema: string): PostgresContext {
@@ -32,5 +38,6 @@ export function postgresContext(pool: pg.Pool, schema: string): PostgresContext 
       meta: q('meta'),
     },
     channel: `hookline:${schema}`,
+    instance: randomUUID(),
   }
 }

@@ -69,7 +69,7 @@ export function postgresDeliveries(c: PostgresContext): DeliveriesPart {
           [id, D.pending, now],
         )
         if (rows[0]) {
-          await client.query('SELECT pg_notify($1, $2)', [c.channel, 'deliveries'])
+          await client.query('SELECT pg_notify($1, $2)', [c.channel, c.instance])
           return { delivery: toDelivery(rows[0]), retried: true }
         }
         const current = await client.query<DeliveryRow>(
@@ -88,7 +88,7 @@ export function postgresDeliveries(c: PostgresContext): DeliveriesPart {
              AND (lease_until IS NULL OR lease_until <= $3)`,
           [subscriptionId, since, now],
         )
-        if (rowCount) await client.query('SELECT pg_notify($1, $2)', [c.channel, 'deliveries'])
+        if (rowCount) await client.query('SELECT pg_notify($1, $2)', [c.channel, c.instance])
         return rowCount ?? 0
       })
     },

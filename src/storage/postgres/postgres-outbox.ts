@@ -1,10 +1,9 @@
 import { HooklineError } from '../../errors.ts'
-import { newId } from '../../ids.ts'
 import { type ChangeRow, toChange, toFailedChange } from '../rows.ts'
 import type { Store } from '../store.ts'
 import type { NewMessage } from '../types.ts'
 import type { PostgresContext } from './postgres-context.ts'
-import { type Queryable, withTransaction } from './postgres-sql.ts'
+import { quoteIdent } from './postgres-sql.ts'
 
 type OutboxPart = Pick<
   Store,
@@ -18,62 +17,39 @@ type OutboxPart = Pick<
 >
 
 /**
- * Stores messages, fans each out to the active subscriptions of its event, and notifies
- * other Hookline processes that deliveries are due. Returns the deliveries made.
+ * Consumes the changes (when given), stores the messages, fans each out to the active
+ * subscriptions of its event (or to its one subscription), and notifies other Hookline
+ * processes: one call of the `write_messages` function (migration 004), one round trip.
+ * Returns the deliveries made.
  */
-export async function writeMessages(
+async function writeMessages(
   c: PostgresContext,
-  client: Queryable,
+  changeIds: readonly number[] | null,
   messages: readonly NewMessage[],
 ): Promise<number> {
-  if (messages.length === 0) return 0
-  const { t } = c
-  await client.query(
-    `INSERT INTO ${t.messages} (id, event, row_id, body, created_at)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::text[], $5::bigint[])`,
-    [
-      messages.map((m) => m.id),
-      messages.map((m) => m.event),
-      messages.map((m) => (m.rowId === null ? null : JSON.stringify(m.rowId))),
-      messages.map((m) => m.body),
-      messages.map((m) => m.createdAt),
-    ],
-  )
-  const events = [...new Set(messages.filter((m) => !m.onlySubscriptionId).map((m) => m.event))]
-  const activeByEvent = new Map<string, string[]>()
-  if (events.length > 0) {
-    const { rows } = await client.query<{ id: string; event: string }>(
-      `SELECT id, event FROM ${t.subscriptions} WHERE status = 'active' AND event = ANY ($1::text[]) ORDER BY id`,
-      [events],
+  try {
+    const { rows } = await c.pool.query<{ made: number }>(
+      `SELECT ${quoteIdent(c.schema)}.write_messages($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9, $10) AS made`,
+      [
+        changeIds,
+        messages.map((m) => m.id),
+        messages.map((m) => m.event),
+        messages.map((m) => (m.rowId === null ? null : JSON.stringify(m.rowId))),
+        messages.map((m) => m.body),
+        messages.map((m) => m.createdAt),
+        messages.map((m) => m.onlySubscriptionId ?? null),
+        messages.map((m) => (m.onlySubscriptionId && m.onlyDeliveryId) || null),
+        c.channel,
+        c.instance,
+      ],
     )
-    for (const r of rows) activeByEvent.set(r.event, [...(activeByEvent.get(r.event) ?? []), r.id])
+    return Number(rows[0]?.made ?? 0)
+  } catch (error) {
+    const e = error as { code?: string; message?: string }
+    if (e.code === 'HL001')
+      throw new HooklineError('changes_already_consumed', e.message ?? '', { cause: error })
+    throw error
   }
-  const d = { id: [] as string[], message: [] as string[], sub: [] as string[] }
-  const ev: string[] = []
-  const at: number[] = []
-  for (const m of messages) {
-    const targets = m.onlySubscriptionId
-      ? [m.onlySubscriptionId]
-      : (activeByEvent.get(m.event) ?? [])
-    for (const subscriptionId of targets) {
-      d.id.push((m.onlySubscriptionId && m.onlyDeliveryId) || newId('dlv', m.createdAt))
-      d.message.push(m.id)
-      d.sub.push(subscriptionId)
-      ev.push(m.event)
-      at.push(m.createdAt)
-    }
-  }
-  if (d.id.length === 0) return 0
-  await client.query(
-    `INSERT INTO ${t.deliveries} (id, message_id, subscription_id, event, status, attempts, next_attempt_at, created_at, updated_at)
-     SELECT id, message_id, subscription_id, event, 'pending', 0, at, at, at
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])
-       AS n (id, message_id, subscription_id, event, at)`,
-    [d.id, d.message, d.sub, ev, at],
-  )
-  // Delivered at commit, to every listening Hookline process (this one included).
-  await client.query('SELECT pg_notify($1, $2)', [c.channel, 'deliveries'])
-  return d.id.length
 }
 
 /** The change log and the outbox step. */
@@ -88,20 +64,9 @@ export function postgresOutbox(c: PostgresContext): OutboxPart {
       return rows.map(toChange)
     },
     async commitChanges(consumedChangeIds, messages) {
-      return withTransaction(pool, async (client) => {
-        // Deleting first locks the changes: a second consumer (one that lost the lead
-        // without knowing) finds them gone and rolls back instead of doubling messages.
-        const { rowCount } = await client.query(
-          `DELETE FROM ${t.changes} WHERE id = ANY ($1::bigint[])`,
-          [consumedChangeIds],
-        )
-        if ((rowCount ?? 0) !== new Set(consumedChangeIds).size)
-          throw new HooklineError(
-            'changes_already_consumed',
-            `${consumedChangeIds.length - (rowCount ?? 0)} of ${consumedChangeIds.length} changes were consumed by another Hookline process meanwhile: this batch is rolled back and read again`,
-          )
-        return writeMessages(c, client, messages)
-      })
+      // The changes are deleted first, which locks them: a second consumer (one that lost
+      // the lead without knowing) finds them gone and its whole call rolls back.
+      return writeMessages(c, consumedChangeIds, messages)
     },
     async failChange(changeId, error) {
       await pool.query(`UPDATE ${t.changes} SET error = $1 WHERE id = $2`, [error, changeId])
@@ -121,7 +86,7 @@ export function postgresOutbox(c: PostgresContext): OutboxPart {
       return rowCount ?? 0
     },
     async insertMessages(messages) {
-      return withTransaction(pool, (client) => writeMessages(c, client, messages))
+      return writeMessages(c, null, messages)
     },
     async countPendingChanges() {
       const { rows } = await pool.query<{ n: number }>(

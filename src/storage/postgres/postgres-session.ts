@@ -8,6 +8,8 @@ export interface SessionOptions {
   readonly lockKey: string
   /** Channel Hookline's own transactions notify when deliveries were added. */
   readonly channel: string
+  /** Notifications with this payload are this process's own: not passed on. */
+  readonly ignorePayload?: string
   /** Delay before reconnecting a lost session, in ms. */
   readonly reconnectMs?: number
   /** Told when the connection is lost (a server restart) and when it is back. */
@@ -72,7 +74,9 @@ export class PostgresSession {
       const client = new pg.Client({ connectionString: this.o.connectionString, types: poolTypes })
       client.on('error', (error) => this.#lost(client, error))
       client.on('end', () => this.#lost(client))
-      client.on('notification', () => this.#notify())
+      client.on('notification', (n) => {
+        if (n.payload !== this.o.ignorePayload) this.#notify()
+      })
       try {
         await client.connect()
         await client.query(`LISTEN ${quoteIdent(this.o.channel)}`)

@@ -76,6 +76,7 @@ export async function openPostgresStore(
     connectionString: options.url,
     lockKey: `hookline:change-consumer:${schema}`,
     channel: c.channel,
+    ignorePayload: c.instance,
     description,
     ...(options.logger ? { logger: options.logger } : {}),
   })
