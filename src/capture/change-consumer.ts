@@ -35,7 +35,7 @@ const MIN_POLL_MS = 2
  */
 export class ChangeConsumer {
   readonly #loop: WorkLoop
-  #idleWait = MIN_POLL_MS
+  #lastChangesAt = Number.NEGATIVE_INFINITY
 
   constructor(private readonly o: ChangeConsumerOptions) {
     this.#loop = new WorkLoop(
@@ -53,15 +53,18 @@ export class ChangeConsumer {
   }
 
   /**
-   * An adaptive poll: right after changes arrived, look again soon (writes come in runs),
-   * then back off to `pollIntervalMs`. It keeps latency low where nothing announces new
-   * changes (a PostgreSQL capture trigger sends no NOTIFY, to spare the writers).
+   * An adaptive poll: look again after a tenth of the time since changes last came (at
+   * least 2 ms, at most `pollIntervalMs`). Writes come in runs, so right after some the
+   * next look is soon; after a pause of the writers (a slow commit, a busy machine) the
+   * first change after it waits at most a tenth of the pause; an idle log is looked at
+   * every `pollIntervalMs`. It keeps latency low where nothing announces new changes (a
+   * PostgreSQL capture trigger sends no NOTIFY, to spare the writers).
    */
   #nextWait(consumed: number): number {
     if (consumed >= this.o.batchSize) return 0
-    this.#idleWait =
-      consumed > 0 ? MIN_POLL_MS : Math.min(this.#idleWait * 2, this.o.pollIntervalMs)
-    return this.#idleWait
+    const now = performance.now()
+    if (consumed > 0) this.#lastChangesAt = now
+    return Math.min(this.o.pollIntervalMs, Math.max(MIN_POLL_MS, (now - this.#lastChangesAt) / 10))
   }
 
   stop(): Promise<void> {

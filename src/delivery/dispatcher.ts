@@ -175,7 +175,10 @@ export class Dispatcher {
   async #step(): Promise<number> {
     // Claim again at once only while claims come back full: otherwise the rest of the due
     // work waits for a free slot (each finished attempt nudges) or its due time.
-    if ((await this.fill()).more) return 0
+    const { started, more } = await this.fill()
+    if (more) return 0
+    // Attempts just started: each one that ends nudges the loop, which looks again then.
+    if (started > 0) return this.o.pollIntervalMs
     const due = await this.o.store.nextDueAt()
     const now = this.o.clock.now()
     // Due work that could not be claimed waits for a free slot (a nudge), not a busy loop.
