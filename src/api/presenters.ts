@@ -14,6 +14,7 @@ export function presentSubscription(s: Subscription) {
     created_at: iso(s.createdAt),
     updated_at: iso(s.updatedAt),
     ordering: s.ordering,
+    max_concurrency: s.maxConcurrency,
     ...(s.disabledReason ? { disabled_reason: s.disabledReason } : {}),
   }
 }

@@ -12,6 +12,8 @@ const urlAliases = Object.fromEntries(TARGET_URL_ALIASES.map((k) => [k, Type.Opt
 
 /** `strict`: one message at a time, in event order. */
 const Ordering = Type.String({ enum: ['concurrent', 'strict'] })
+/** Attempts in flight to the subscription at once; null: the server's default. */
+const MaxConcurrency = Nullable(Type.Integer({ minimum: 1, maximum: 1000 }))
 
 export const SubscribeBody = Type.Object(
   {
@@ -19,6 +21,7 @@ export const SubscribeBody = Type.Object(
     ...urlAliases,
     headers: Type.Optional(Headers),
     ordering: Type.Optional(Ordering),
+    max_concurrency: Type.Optional(MaxConcurrency),
   },
   strict,
 )
@@ -34,6 +37,7 @@ export const PatchSubscriptionBody = Type.Object(
     target_url: Type.Optional(Url),
     headers: Type.Optional(Headers),
     ordering: Type.Optional(Ordering),
+    max_concurrency: Type.Optional(MaxConcurrency),
   },
   { ...strict, minProperties: 1 },
 )
@@ -67,6 +71,7 @@ export const Subscription = Type.Object({
   secret: Type.String(),
   headers: Headers,
   ordering: Ordering,
+  max_concurrency: MaxConcurrency,
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
   disabled_reason: Type.Optional(Nullable(Type.String())),

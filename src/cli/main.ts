@@ -7,6 +7,7 @@ import {
   deliveries,
   listEvents,
   migrate,
+  type SubscribeFlags,
   subscriptions,
   trigger,
 } from './commands/admin.ts'
@@ -70,7 +71,12 @@ const subs = program.command('subscriptions').description('manage subscriptions'
 withProject(subs.command('list').option('--event <event>').option('--url <url>')).action((o) =>
   subscriptions.list(o, o),
 )
-withProject(subs.command('add <event> <url>')).action((event: string, url: string, o: CliFlags) =>
+withProject(
+  subs
+    .command('add <event> <url>')
+    .option('--ordering <mode>', 'concurrent (default) or strict: one at a time, in event order')
+    .option('--max-concurrency <n>', 'attempts in flight to it at once (default: the server’s)'),
+).action((event: string, url: string, o: CliFlags & SubscribeFlags) =>
   subscriptions.add(o, event, url),
 )
 withProject(subs.command('test <id>').description("deliver the event's sample to it now")).action(

@@ -16,7 +16,7 @@ export interface DispatcherOptions {
   readonly policy: OutcomePolicy
   /** Attempts in flight at once, over all subscriptions. */
   readonly concurrency: number
-  /** Attempts in flight at once to one subscription. */
+  /** Attempts in flight at once to one subscription, unless it set its own `maxConcurrency`. */
   readonly perSubscriptionConcurrency: number
   /** How long a claimed delivery stays reserved for this process. */
   readonly leaseMs: number
@@ -49,7 +49,8 @@ export class Dispatcher {
    * do not count against the global limit, so they never hold back other subscriptions.
    */
   readonly #ready = new Map<string, DeliveryJob[]>()
-  readonly #queueCap: number
+  /** The limits of subscriptions that set their own, as their claimed jobs said. */
+  readonly #limits = new Map<string, number>()
   #stopping = false
   /** Stopped without recording everything: stop retrying the write. */
   #abandoned = false
@@ -57,7 +58,6 @@ export class Dispatcher {
   readonly #loop: WorkLoop
 
   constructor(private readonly o: DispatcherOptions) {
-    this.#queueCap = o.perSubscriptionConcurrency * 2
     this.#claimSize = o.concurrency
     this.#loop = new WorkLoop(
       () => this.#step(),
@@ -123,9 +123,7 @@ export class Dispatcher {
     if (free <= 0 || (this.#inFlight > 0 && free < this.o.concurrency / 4))
       return { started: 0, more: false }
     const saturated = [...this.#perSubscription]
-      .filter(
-        ([id, n]) => n >= this.o.perSubscriptionConcurrency && this.#queued(id) >= this.#queueCap,
-      )
+      .filter(([id, n]) => n >= this.#limit(id) && this.#queued(id) >= this.#queueCap(id))
       .map(([id]) => id)
     const limit = Math.min(free, this.#claimSize)
     const jobs = await this.o.store.claimDeliveries(
@@ -138,9 +136,10 @@ export class Dispatcher {
     const handBack: string[] = []
     for (const job of jobs) {
       const sub = job.subscriptionId
-      if ((this.#perSubscription.get(sub) ?? 0) < this.o.perSubscriptionConcurrency)
-        this.#start(job)
-      else if (this.#queued(sub) < this.#queueCap) this.#enqueue(job)
+      if (job.maxConcurrency === null) this.#limits.delete(sub)
+      else this.#limits.set(sub, job.maxConcurrency)
+      if ((this.#perSubscription.get(sub) ?? 0) < this.#limit(sub)) this.#start(job)
+      else if (this.#queued(sub) < this.#queueCap(sub)) this.#enqueue(job)
       else handBack.push(job.id)
     }
     if (handBack.length > 0) await this.o.store.releaseDeliveries(handBack)
@@ -215,6 +214,15 @@ export class Dispatcher {
     if (next) this.#start(next)
     else this.#loop.nudge()
     if (this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve()
+  }
+
+  #limit(subscriptionId: string): number {
+    return this.#limits.get(subscriptionId) ?? this.o.perSubscriptionConcurrency
+  }
+
+  /** A short queue of claimed deliveries per subscription: two rounds of its slots. */
+  #queueCap(subscriptionId: string): number {
+    return this.#limit(subscriptionId) * 2
   }
 
   #queued(subscriptionId: string): number {

@@ -23,6 +23,7 @@ export interface SubscriptionRow {
   updated_at: number | string
   disabled_reason: string | null
   ordering: string
+  max_concurrency: number | null
   consecutive_failures: number
   failing_since: number | string | null
 }
@@ -85,6 +86,7 @@ export interface JobRow {
   previous_secret: string | null
   previous_secret_expires_at: number | string | null
   headers: string | Record<string, string>
+  max_concurrency: number | null
 }
 
 /** PostgreSQL returns bigint as string; both stores keep times as unix ms. */
@@ -106,6 +108,7 @@ export function toSubscription(r: SubscriptionRow): Subscription {
     updatedAt: toMs(r.updated_at),
     disabledReason: r.disabled_reason,
     ordering: r.ordering === 'strict' ? 'strict' : 'concurrent',
+    maxConcurrency: r.max_concurrency,
     consecutiveFailures: r.consecutive_failures,
     failingSince: toMsOrNull(r.failing_since),
   }
@@ -170,6 +173,7 @@ export function applyPatch(row: SubscriptionRow, patch: SubscriptionPatch) {
           ? null
           : row.disabled_reason,
     ordering: patch.ordering ?? row.ordering,
+    maxConcurrency: patch.maxConcurrency !== undefined ? patch.maxConcurrency : row.max_concurrency,
     /** Re-enabled: its run of failures starts afresh. */
     reenabled: status === 'active' && row.status !== 'active',
   }
@@ -194,5 +198,6 @@ export function toJob(r: JobRow, now: number) {
     secrets: signingSecrets(r, now),
     headers: parseJson<Record<string, string>>(r.headers),
     attempts: r.attempts,
+    maxConcurrency: r.max_concurrency,
   }
 }

@@ -36,6 +36,8 @@ export interface Subscription {
   readonly updatedAt: number
   readonly disabledReason: string | null
   readonly ordering: Ordering
+  /** Attempts in flight to it at once; null: the process's `perSubscriptionConcurrency`. */
+  readonly maxConcurrency: number | null
   /** Failed attempts since the last success. */
   readonly consecutiveFailures: number
   readonly failingSince: number | null
@@ -52,6 +54,7 @@ export interface NewSubscription {
   readonly now: number
   /** `strict`: one message at a time, in event order. Default `concurrent`. */
   readonly ordering?: Ordering
+  readonly maxConcurrency?: number | null
 }
 
 /** How one subscription's run of failures changed in a batch of attempts. */
@@ -72,6 +75,7 @@ export interface SubscriptionFilter {
 export interface SubscriptionPatch {
   readonly status?: 'active' | 'disabled'
   readonly ordering?: Ordering
+  readonly maxConcurrency?: number | null
   readonly targetUrl?: string
   readonly headers?: Record<string, string>
   readonly disabledReason?: string | null
@@ -111,6 +115,8 @@ export interface DeliveryJob {
   readonly headers: Record<string, string>
   /** Attempts made before this one. */
   readonly attempts: number
+  /** The subscription's own limit of attempts in flight, if it set one. */
+  readonly maxConcurrency: number | null
 }
 
 export interface Delivery {

@@ -13,6 +13,7 @@ export interface SubscribeInput {
   readonly targetUrl: string
   readonly headers?: Record<string, unknown>
   readonly ordering?: string
+  readonly maxConcurrency?: unknown
 }
 
 export interface SubscriptionUpdate {
@@ -20,6 +21,27 @@ export interface SubscriptionUpdate {
   readonly targetUrl?: string
   readonly headers?: Record<string, unknown>
   readonly ordering?: string
+  /** null: back to the process's default. */
+  readonly maxConcurrency?: unknown
+}
+
+/** The most attempts in flight one subscription may ask for. */
+export const MAX_CONCURRENCY_LIMIT = 1000
+
+function checkMaxConcurrency(value: unknown): number | null {
+  if (value === null) return null
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    value < 1 ||
+    value > MAX_CONCURRENCY_LIMIT
+  )
+    throw new ValidationError(
+      'invalid_request',
+      `max_concurrency ${JSON.stringify(value)} is not allowed: give a whole number from 1 to ${MAX_CONCURRENCY_LIMIT}, or null for the default`,
+      { field: 'max_concurrency' },
+    )
+  return value
 }
 
 function checkOrdering(value: string): Ordering {
@@ -58,6 +80,7 @@ export class SubscriptionService {
     this.catalog.get(input.event)
     const headers = checkHeaders(input.headers ?? {})
     const ordering = checkOrdering(input.ordering ?? 'concurrent')
+    const maxConcurrency = checkMaxConcurrency(input.maxConcurrency ?? null)
     const targetUrl = await this.#target(input.targetUrl)
     const now = this.clock.now()
     const result = await this.store.createSubscription({
@@ -68,6 +91,7 @@ export class SubscriptionService {
       headers,
       now,
       ordering,
+      maxConcurrency,
     })
     // Subscribing again to a disabled subscription means "deliver to me": it is re-enabled
     // (with a clean record) rather than handed back silent.
@@ -125,6 +149,9 @@ export class SubscriptionService {
           : {}),
         ...(update.headers !== undefined ? { headers: checkHeaders(update.headers) } : {}),
         ...(update.ordering !== undefined ? { ordering: checkOrdering(update.ordering) } : {}),
+        ...(update.maxConcurrency !== undefined
+          ? { maxConcurrency: checkMaxConcurrency(update.maxConcurrency) }
+          : {}),
         ...(update.targetUrl !== undefined
           ? { targetUrl: await this.#target(update.targetUrl) }
           : {}),

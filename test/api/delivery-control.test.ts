@@ -77,6 +77,21 @@ describe('test sends, recovery and ordering over the API', () => {
     })
     expectError(bad, 422)
   })
+
+  it('accepts max_concurrency on subscribe and PATCH (null: the default), and refuses bad values', async () => {
+    const sub = await api.current.call('POST', '/api/v1/webhooks/subscribe', {
+      json: { event: 'NewOpportunity', url: 'http://127.0.0.1:9/c', max_concurrency: 64 },
+    })
+    expect(sub.status).toBe(201)
+    expect(sub.json.max_concurrency).toBe(64)
+    const path = `/api/v1/webhooks/subscriptions/${sub.json.id}`
+    const patched = await api.current.call('PATCH', path, { json: { max_concurrency: null } })
+    expect(patched.json.max_concurrency).toBeNull()
+    expect((await api.current.call('GET', path)).json.max_concurrency).toBeNull()
+    for (const bad of [0, 1001, 2.5, '4', -1])
+      expectError(await api.current.call('PATCH', path, { json: { max_concurrency: bad } }), 422)
+    expect((await api.current.call('GET', path)).json.max_concurrency).toBeNull()
+  })
 })
 
 describe('SSRF protection at subscribe time', () => {

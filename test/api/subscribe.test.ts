@@ -18,6 +18,7 @@ describe('POST /api/v1/webhooks/subscribe', () => {
       secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/=]{24,}$/),
       headers: {},
       ordering: 'concurrent',
+      max_concurrency: null,
       created_at: expect.any(String),
       updated_at: expect.any(String),
     })

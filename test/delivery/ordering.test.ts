@@ -40,3 +40,34 @@ describe('strict ordering', () => {
     expect(Math.max(...times) - Math.min(...times)).toBeLessThan(300) // all sent before the first answer
   })
 })
+
+describe("a subscription's own concurrency limit", () => {
+  it('keeps at most max_concurrency attempts in flight to it, while another uses the default', async () => {
+    const { hookline, insertDeal } = await fx.setup()
+    const limited = await fx.receiver()
+    const open = await fx.receiver()
+    const peak = new Map<unknown, number>()
+    for (const r of [limited, open]) {
+      let inFlight = 0
+      r.respond = () => {
+        inFlight++
+        peak.set(r, Math.max(peak.get(r) ?? 0, inFlight))
+        setTimeout(() => inFlight--, 150)
+        return { status: 200, delayMs: 150 }
+      }
+    }
+    const { subscription } = await hookline.subscriptions.subscribe({
+      event: 'NewOpportunity',
+      targetUrl: limited.url,
+      maxConcurrency: 2,
+    })
+    expect(subscription.maxConcurrency).toBe(2)
+    await hookline.subscriptions.subscribe({ event: 'NewOpportunity', targetUrl: open.url })
+    for (let i = 1; i <= 8; i++) insertDeal(`m${i}`)
+    await hookline.drain()
+    expect(limited.received).toHaveLength(8)
+    expect(open.received).toHaveLength(8)
+    expect(peak.get(limited)).toBe(2)
+    expect(peak.get(open)).toBeGreaterThan(2)
+  })
+})

@@ -389,6 +389,28 @@ export function storeContract(name: string, factory: StoreFactory): void {
         expect(await store.rotateSecret(s.id, 'whsec_new', T0 + 9, T0 + 3)).toBeNull()
       })
 
+      it('keep their own concurrency limit, which claims respect per subscription', async () => {
+        const s = await subscribe('Ping')
+        const limited = await store.updateSubscription(s.id, { maxConcurrency: 2 }, T0 + 1)
+        expect(limited?.maxConcurrency).toBe(2)
+        const other = await subscribe('Ping')
+        expect(other.maxConcurrency).toBeNull()
+        await store.insertMessages(
+          [1, 2, 3, 4, 5].map((i) => message('Ping', { createdAt: T0 + i })),
+        )
+        const jobs = await store.claimDeliveries(T0 + 10, 100, 1000, [], 4)
+        const bySub = (id: string) => jobs.filter((j) => j.subscriptionId === id)
+        expect(bySub(s.id)).toHaveLength(2)
+        expect(bySub(s.id)[0]?.maxConcurrency).toBe(2)
+        expect(bySub(other.id)).toHaveLength(4)
+        expect(
+          (await store.updateSubscription(s.id, { status: 'disabled' }, T0 + 2))?.maxConcurrency,
+        ).toBe(2)
+        expect(
+          (await store.updateSubscription(s.id, { maxConcurrency: null }, T0 + 3))?.maxConcurrency,
+        ).toBeNull()
+      })
+
       it('rotate secrets: the old one signs until its grace period ends', async () => {
         const s = await subscribe('Ping')
         const rotated = await store.rotateSecret(s.id, 'whsec_new', T0 + 1000, T0 + 1)
@@ -423,6 +445,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
             secrets: [s.secret],
             headers: s.headers,
             attempts: 0,
+            maxConcurrency: null,
           },
         ])
         expect(await store.claimDeliveries(T0 + 999, 10, 1000)).toEqual([])

@@ -62,6 +62,9 @@ export function subscriptionRoutes(app: FastifyInstance, hookline: Hookline): vo
         targetUrl: targetUrlOf(req.body, true)!,
         ...(req.body.headers ? { headers: req.body.headers } : {}),
         ...(req.body.ordering ? { ordering: req.body.ordering } : {}),
+        ...(req.body.max_concurrency !== undefined
+          ? { maxConcurrency: req.body.max_concurrency }
+          : {}),
       })
       return reply
         .status(created ? 201 : 200)
@@ -128,6 +131,9 @@ export function subscriptionRoutes(app: FastifyInstance, hookline: Hookline): vo
           ...(req.body.target_url !== undefined ? { targetUrl: req.body.target_url } : {}),
           ...(req.body.headers !== undefined ? { headers: req.body.headers } : {}),
           ...(req.body.ordering !== undefined ? { ordering: req.body.ordering } : {}),
+          ...(req.body.max_concurrency !== undefined
+            ? { maxConcurrency: req.body.max_concurrency }
+            : {}),
         }),
       ),
   )

@@ -3,6 +3,12 @@ import { ValidationError } from '../../errors.ts'
 import type { CliFlags } from '../../server/settings.ts'
 import { withHookline } from '../project.ts'
 
+/** `subscriptions add` options, as commander gives them. */
+export interface SubscribeFlags {
+  readonly ordering?: string
+  readonly maxConcurrency?: string
+}
+
 const print = (value: unknown) => console.log(JSON.stringify(value, null, 2))
 
 /**
@@ -44,14 +50,17 @@ export const subscriptions = {
         ).map(presentSubscription),
       ),
     ),
-  add: (flags: CliFlags, event: string, url: string) =>
-    withHookline(flags, async (h) =>
-      print(
-        presentSubscription(
-          (await h.subscriptions.subscribe({ event, targetUrl: url })).subscription,
-        ),
-      ),
-    ),
+  add: (flags: CliFlags & SubscribeFlags, event: string, url: string) =>
+    withHookline(flags, async (h) => {
+      const n = flags.maxConcurrency
+      const { subscription } = await h.subscriptions.subscribe({
+        event,
+        targetUrl: url,
+        ...(flags.ordering !== undefined ? { ordering: flags.ordering } : {}),
+        ...(n !== undefined ? { maxConcurrency: /^\d+$/.test(n) ? Number(n) : n } : {}),
+      })
+      print(presentSubscription(subscription))
+    }),
   test: (flags: CliFlags, id: string) =>
     withHookline(flags, async (h) => {
       const { result: _, ...d } = await h.sendTest(id)

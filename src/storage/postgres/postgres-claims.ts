@@ -18,7 +18,8 @@ const leaseAndLoad = (c: PostgresContext, due: string) => `WITH due AS (${due}),
     FROM due WHERE d.id = due.id
     RETURNING d.id, d.message_id, d.subscription_id, d.event, d.attempts, d.next_attempt_at
   )
-  SELECT c.*, m.body, s.target_url, s.secret, s.previous_secret, s.previous_secret_expires_at, s.headers
+  SELECT c.*, m.body, s.target_url, s.secret, s.previous_secret, s.previous_secret_expires_at, s.headers,
+    s.max_concurrency
   FROM claimed c
   JOIN ${c.t.messages} m ON m.id = c.message_id
   JOIN ${c.t.subscriptions} s ON s.id = c.subscription_id
@@ -44,7 +45,7 @@ export function postgresClaims(c: PostgresContext): ClaimsPart {
                  SELECT min(h.seq) FROM ${t.deliveries} h
                  WHERE h.subscription_id = s.id AND h.status IN ('pending', 'failed')))
              ORDER BY d.next_attempt_at, d.seq
-             LIMIT $5
+             LIMIT coalesce(s.max_concurrency, $5)
              FOR UPDATE OF d SKIP LOCKED
            ) d
            WHERE s.status = 'active' AND NOT (s.id = ANY ($4::text[]))

@@ -51,8 +51,8 @@ export function postgresSubscriptions(c: PostgresContext): SubscriptionsPart {
         )
         if (rows[0]) return { subscription: toSubscription(rows[0]), created: false }
         const inserted = await client.query<SubscriptionRow>(
-          `INSERT INTO ${t.subscriptions} (id, event, target_url, status, secret, headers, created_at, updated_at, ordering)
-           VALUES ($1, $2, $3, 'active', $4, $5, $6, $6, $7) RETURNING *`,
+          `INSERT INTO ${t.subscriptions} (id, event, target_url, status, secret, headers, created_at, updated_at, ordering, max_concurrency)
+           VALUES ($1, $2, $3, 'active', $4, $5, $6, $6, $7, $8) RETURNING *`,
           [
             input.id,
             input.event,
@@ -61,6 +61,7 @@ export function postgresSubscriptions(c: PostgresContext): SubscriptionsPart {
             JSON.stringify(input.headers),
             input.now,
             input.ordering ?? 'concurrent',
+            input.maxConcurrency ?? null,
           ],
         )
         return { subscription: toSubscription(inserted.rows[0]!), created: true }
@@ -87,12 +88,22 @@ export function postgresSubscriptions(c: PostgresContext): SubscriptionsPart {
         const p = applyPatch(row, patch)
         const { rows } = await client.query<SubscriptionRow>(
           `UPDATE ${t.subscriptions} SET status = $2, target_url = $3, headers = $4, disabled_reason = $5,
-             ordering = $7, updated_at = $6,
+             ordering = $7, max_concurrency = $9, updated_at = $6,
              -- Re-enabled: a fresh start for its health.
              consecutive_failures = CASE WHEN $8 THEN 0 ELSE consecutive_failures END,
              failing_since = CASE WHEN $8 THEN NULL ELSE failing_since END
            WHERE id = $1 RETURNING *`,
-          [id, p.status, p.targetUrl, p.headers, p.disabledReason, now, p.ordering, p.reenabled],
+          [
+            id,
+            p.status,
+            p.targetUrl,
+            p.headers,
+            p.disabledReason,
+            now,
+            p.ordering,
+            p.reenabled,
+            p.maxConcurrency,
+          ],
         )
         if (p.status !== 'active') await cancelPending(c, client, [id], now)
         return toSubscription(rows[0]!)

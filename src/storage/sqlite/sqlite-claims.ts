@@ -5,7 +5,7 @@ import type { AttemptResult } from '../types.ts'
 import type { SqliteContext } from './sqlite-context.ts'
 
 const JOB_COLUMNS = `d.id, d.message_id, d.subscription_id, d.event, d.attempts, m.body, s.target_url, s.secret,
-  s.previous_secret, s.previous_secret_expires_at, s.headers`
+  s.previous_secret, s.previous_secret_expires_at, s.headers, s.max_concurrency`
 
 /** The oldest unfinished delivery of subscription `s` (strict ordering). */
 const STRICT_HEAD = `SELECT x.rowid FROM hookline_deliveries x INDEXED BY hookline_deliveries_open
@@ -21,9 +21,11 @@ export function sqliteClaims(c: SqliteContext): Part {
   return {
     async claimDeliveries(now, limit, leaseMs, exclude = [], perSubscription = limit) {
       return tx(() => {
-        // Each active subscription offers its oldest due deliveries, at most
-        // `perSubscription`; the oldest `limit` of those are claimed. CROSS JOIN keeps
-        // subscriptions as the outer loop: one index probe each, never a table scan.
+        // Each active subscription offers its oldest due deliveries, at most its own
+        // `max_concurrency` or else `perSubscription`; the oldest `limit` of those are
+        // claimed. CROSS JOIN keeps subscriptions as the outer loop: one index probe each,
+        // never a table scan. (SQLite's LIMIT cannot name the outer row, so each probe
+        // takes the largest limit and the rows beyond a subscription's own are dropped.)
         const rows = stmt(
           `SELECT ${JOB_COLUMNS}
            FROM hookline_subscriptions s
@@ -33,15 +35,21 @@ export function sqliteClaims(c: SqliteContext): Part {
                AND h.next_attempt_at <= @now AND (h.lease_until IS NULL OR h.lease_until <= @now)
                AND (s.ordering = 'concurrent' OR h.rowid = (${STRICT_HEAD}))
              ORDER BY h.next_attempt_at, h.rowid
-             LIMIT @per)
+             LIMIT max(@per, (SELECT coalesce(max(max_concurrency), 0) FROM hookline_subscriptions)))
            JOIN hookline_messages m ON m.id = d.message_id
            WHERE s.status = 'active' AND s.id NOT IN (SELECT value FROM json_each(@exclude))
            ORDER BY d.next_attempt_at, d.rowid
            LIMIT @limit`,
         ).all({ now, exclude: JSON.stringify(exclude), limit, per: perSubscription }) as JobRow[]
+        const taken = new Map<string, number>()
+        const claimed = rows.filter((r) => {
+          const n = (taken.get(r.subscription_id) ?? 0) + 1
+          taken.set(r.subscription_id, n)
+          return n <= (r.max_concurrency ?? perSubscription)
+        })
         const lease = stmt('UPDATE hookline_deliveries SET lease_until = ? WHERE id = ?')
-        for (const r of rows) lease.run(now + leaseMs, r.id)
-        return rows.map((r) => toJob(r, now))
+        for (const r of claimed) lease.run(now + leaseMs, r.id)
+        return claimed.map((r) => toJob(r, now))
       })
     },
     async claimDelivery(id, now, leaseMs) {

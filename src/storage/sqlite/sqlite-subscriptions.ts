@@ -23,8 +23,8 @@ export function sqliteSubscriptions(c: SqliteContext): Part {
         ).get(input.event, input.targetUrl) as SubscriptionRow | undefined
         if (existing) return { subscription: toSubscription(existing), created: false }
         stmt(
-          `INSERT INTO hookline_subscriptions (id, event, target_url, status, secret, headers, created_at, updated_at, ordering)
-           VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?)`,
+          `INSERT INTO hookline_subscriptions (id, event, target_url, status, secret, headers, created_at, updated_at, ordering, max_concurrency)
+           VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?, ?)`,
         ).run(
           input.id,
           input.event,
@@ -34,6 +34,7 @@ export function sqliteSubscriptions(c: SqliteContext): Part {
           input.now,
           input.now,
           input.ordering ?? 'concurrent',
+          input.maxConcurrency ?? null,
         )
         return { subscription: toSubscription(subscriptionById(input.id)!), created: true }
       })
@@ -61,9 +62,18 @@ export function sqliteSubscriptions(c: SqliteContext): Part {
         const p = applyPatch(row, patch)
         stmt(
           `UPDATE hookline_subscriptions SET status = ?, target_url = ?, headers = ?, disabled_reason = ?, ordering = ?,
-             updated_at = ?
+             max_concurrency = ?, updated_at = ?
            WHERE id = ?`,
-        ).run(p.status, p.targetUrl, p.headers, p.disabledReason, p.ordering, now, id)
+        ).run(
+          p.status,
+          p.targetUrl,
+          p.headers,
+          p.disabledReason,
+          p.ordering,
+          p.maxConcurrency,
+          now,
+          id,
+        )
         if (p.reenabled)
           stmt(
             'UPDATE hookline_subscriptions SET consecutive_failures = 0, failing_since = NULL WHERE id = ?',
