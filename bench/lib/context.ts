@@ -26,8 +26,8 @@ export function benchParams(quick: boolean): BenchParams {
   return quick
     ? {
         quick,
-        runs: 2,
-        throughputDeliveries: 4000,
+        runs: 3,
+        throughputDeliveries: 6000,
         latencyRates: [200, 1000],
         latencyDurationMs: 4000,
         fanoutSubscriptions: 1000,
