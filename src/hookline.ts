@@ -262,8 +262,8 @@ export class Hookline {
       bindings,
       tableExists: (t) => store.tableExists(t),
     })
-    await store.installCapture(this.#plan.tables)
     const c = options.capture ?? {}
+    await store.installCapture(this.#plan.tables, { notify: c.notify === true })
     this.#consumer = new ChangeConsumer({
       store,
       catalog: this.catalog,

@@ -32,6 +32,14 @@ export interface CaptureConfig {
   readonly batchSize?: number
   /** Longest sleep between looks at the change log, in ms. Default 500 (SQLite also watches the WAL file). */
   readonly pollIntervalMs?: number
+  /**
+   * PostgreSQL only: tracked tables also `NOTIFY` Hookline when a statement changed them,
+   * so capture starts at once rather than at its next poll (a few ms while writes flow, up
+   * to `pollIntervalMs` after a quiet spell). It costs the application's writers: every
+   * notifying commit queues behind one server-wide lock. Default false. (SQLite watches
+   * its WAL file instead, at no cost to writers.)
+   */
+  readonly notify?: boolean
 }
 
 export interface ServerConfig {

@@ -44,9 +44,10 @@ export interface Store {
   tableExists(table: string): Promise<boolean>
   /**
    * Installs (or refreshes, when columns changed) the row triggers of these tables, and
-   * removes Hookline's triggers from tables no longer tracked.
+   * removes Hookline's triggers from tables no longer tracked. `notify` (PostgreSQL) adds a
+   * statement trigger that wakes Hookline when a tracked table changed.
    */
-  installCapture(tables: readonly string[]): Promise<void>
+  installCapture(tables: readonly string[], options?: { notify?: boolean }): Promise<void>
   /** The ids of the most recent rows of a table (matching an SQL condition), newest first. */
   recentRowIds(table: string, limit: number, where?: string): Promise<RowId[]>
   readonly db: Db

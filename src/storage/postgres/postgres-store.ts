@@ -109,8 +109,11 @@ export async function openPostgresStore(
       )
       return rows[0]?.found === true
     },
-    async installCapture(tables) {
-      await installPostgresCapture(pool, schema, tables)
+    async installCapture(tables, o) {
+      await installPostgresCapture(pool, schema, tables, {
+        notify: o?.notify === true,
+        channel: c.channel,
+      })
     },
     async recentRowIds(table, limit, where) {
       const pk = await primaryKeyColumn(pool, table)

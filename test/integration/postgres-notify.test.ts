@@ -1,0 +1,76 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { defineEvent } from '../../src/events/define-event.ts'
+import { createHookline, type Hookline } from '../../src/hookline.ts'
+import { openStore } from '../../src/storage/open-store.ts'
+import { defineTracking } from '../../src/tracking/define-tracking.ts'
+import { createTestSchemas, type TestSchemas, withAdmin } from '../helpers/postgres.ts'
+
+let schemas: TestSchemas | undefined
+const running: Hookline[] = []
+afterEach(async () => {
+  for (const h of running.splice(0)) await h.stop()
+  await schemas?.drop()
+})
+
+/** A Hookline on PostgreSQL whose capture polls only every 30 s. */
+async function start(notify: boolean): Promise<Hookline> {
+  const store = await openStore(schemas!.url, { postgres: { schema: schemas!.hooklineSchema } })
+  const hookline = await createHookline({
+    database: store,
+    events: {
+      ItemAdded: defineEvent({ description: 'An item', build: ({ rowId }) => ({ rowId }) }),
+    },
+    tracking: {
+      item: defineTracking({ onChange: (c, { trigger }) => trigger('ItemAdded', c.rowId) }),
+    },
+    capture: { notify, pollIntervalMs: 30_000 },
+  })
+  running.push(hookline)
+  await hookline.start()
+  await new Promise((resolve) => setTimeout(resolve, 300)) // the first look at the log is done
+  return hookline
+}
+
+/** Inserts a row from another connection, as psql or another program would. */
+const insertItem = () =>
+  withAdmin((c) => c.query(`INSERT INTO ${schemas!.appSchema}.item DEFAULT VALUES`))
+
+const notifyTriggers = async () =>
+  (
+    await withAdmin((c) =>
+      c.query(`SELECT count(*)::int AS n FROM pg_trigger WHERE tgname = $1`, [
+        `hookline_notify_${schemas!.hooklineSchema}`,
+      ]),
+    )
+  ).rows[0]!.n
+
+/** The messages stored once `want` are, or when `ms` ran out. */
+async function messagesWithin(h: Hookline, want: number, ms: number): Promise<number> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const n = await h.store.countMessages('ItemAdded')
+    if (n >= want || Date.now() > deadline) return n
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+describe('capture.notify on PostgreSQL', () => {
+  it('wakes capture at once when another client writes, and is removed when turned off', async () => {
+    schemas = await createTestSchemas()
+    await withAdmin((c) =>
+      c.query(`CREATE TABLE ${schemas!.appSchema}.item (id serial PRIMARY KEY)`),
+    )
+
+    const woken = await start(true)
+    expect(await notifyTriggers()).toBe(1)
+    await insertItem()
+    expect(await messagesWithin(woken, 1, 5000)).toBe(1)
+    await woken.stop()
+    running.splice(0)
+
+    const quiet = await start(false)
+    expect(await notifyTriggers()).toBe(0)
+    await insertItem()
+    expect(await messagesWithin(quiet, 2, 1000)).toBe(1) // the new row waits for the 30 s poll
+  })
+})
