@@ -272,7 +272,7 @@ export class Hookline {
       logger: this.logger,
       emitter: this.#emitter,
       batchSize: c.batchSize ?? 500,
-      pollIntervalMs: c.pollIntervalMs ?? 500,
+      pollIntervalMs: c.pollIntervalMs ?? 100,
       onDeliveries: () => this.#dispatcher.nudge(),
     })
   }
