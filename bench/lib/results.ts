@@ -1,6 +1,12 @@
 import type { Spread } from './stats.ts'
 
-export type Sender = 'hookline-sqlite' | 'hookline-pg' | 'pgboss' | 'bullmq' | 'undici'
+export type Sender =
+  | 'hookline-sqlite'
+  | 'hookline-pg'
+  | 'hookline-pg-notify'
+  | 'pgboss'
+  | 'bullmq'
+  | 'undici'
 
 export interface ThroughputResult {
   readonly system: Sender

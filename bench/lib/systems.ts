@@ -17,20 +17,30 @@ export interface Running {
   teardown(): Promise<void>
 }
 
-export type SystemName = 'hookline-sqlite' | 'hookline-pg' | 'pgboss' | 'bullmq'
+export type SystemName =
+  | 'hookline-sqlite'
+  | 'hookline-pg'
+  | 'hookline-pg-notify'
+  | 'pgboss'
+  | 'bullmq'
 
 export const SYSTEM_LABELS: Record<SystemName | 'undici', string> = {
   'hookline-sqlite': 'Hookline · SQLite',
   'hookline-pg': 'Hookline · PostgreSQL',
+  'hookline-pg-notify': 'Hookline · PostgreSQL, capture.notify',
   pgboss: 'pg-boss 10 + undici',
   bullmq: 'BullMQ + undici',
   undici: 'bare undici Pool (limit)',
 }
 
-/** The systems measured in this run (PostgreSQL ones only when it is reachable). */
-export function systems(ctx: BenchContext, withBaselines = true): SystemName[] {
+/**
+ * The systems measured in this run (PostgreSQL ones only when it is reachable); with
+ * `variants`, also Hookline's opt-in settings (PostgreSQL with capture.notify).
+ */
+export function systems(ctx: BenchContext, withBaselines = true, variants = false): SystemName[] {
   const out: SystemName[] = ['hookline-sqlite']
   if (!ctx.pgUnavailable) out.push('hookline-pg')
+  if (!ctx.pgUnavailable && variants) out.push('hookline-pg-notify')
   if (withBaselines) {
     if (!ctx.pgUnavailable) out.push('pgboss')
     out.push('bullmq')
@@ -101,12 +111,14 @@ export async function setUp(
         teardown: () => proc.stop(20_000),
       }
     }
-    case 'hookline-pg': {
+    case 'hookline-pg':
+    case 'hookline-pg-notify': {
       const s = await pgSchemas()
       const proc = await startHookline({
         db: { kind: 'pg', url: s.url, schema: s.own },
         targets,
         ...options,
+        ...(system === 'hookline-pg-notify' ? { capture: { notify: true } } : {}),
       })
       return {
         sink: { kind: 'pg', url: s.url, table: 'bench_row', connections: 4 },

@@ -1,6 +1,6 @@
 // Hookline as a user embeds it: one event (BenchRow) fired by inserts into a tracked table,
 // its payload built from the row the way the demo's builders do, on SQLite or PostgreSQL.
-import type { DeliveryConfig } from '../../src/config/define-config.ts'
+import type { CaptureConfig, DeliveryConfig } from '../../src/config/define-config.ts'
 import { type BuildManyContext, defineEvent } from '../../src/events/define-event.ts'
 import { createHookline, type Hookline } from '../../src/hookline.ts'
 import { openStore } from '../../src/storage/open-store.ts'
@@ -16,6 +16,7 @@ export interface HooklineArgs {
   /** Target URLs, one subscription to BenchRow each. */
   readonly targets: readonly string[]
   readonly delivery?: DeliveryConfig
+  readonly capture?: CaptureConfig
   /** Track `bench_row` (default true); `bench_plain` is never tracked. */
   readonly track?: boolean
 }
@@ -70,6 +71,7 @@ async function open(args: HooklineArgs): Promise<Hookline> {
     events: { BenchRow },
     tracking: args.track === false ? {} : { bench_row: benchRowTracking },
     delivery: { allowPrivateTargets: true, ...args.delivery },
+    ...(args.capture ? { capture: args.capture } : {}),
   })
 }
 

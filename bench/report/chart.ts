@@ -6,10 +6,18 @@ const COLORS: Record<Sender, string> = {
   undici: '#9e9e9e',
   'hookline-sqlite': '#1565c0',
   'hookline-pg': '#2e7d32',
+  'hookline-pg-notify': '#81c784',
   pgboss: '#ef6c00',
   bullmq: '#c62828',
 }
-const ORDER: Sender[] = ['undici', 'hookline-sqlite', 'hookline-pg', 'pgboss', 'bullmq']
+const ORDER: Sender[] = [
+  'undici',
+  'hookline-sqlite',
+  'hookline-pg',
+  'hookline-pg-notify',
+  'pgboss',
+  'bullmq',
+]
 const FONT = 'font-family="DejaVu Sans, sans-serif"'
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;')

@@ -74,6 +74,13 @@ function targets(r: BenchResults): TargetRow[] {
     measured: p200 ? `${n1(p200.p99.median)} ms` : 'not run',
     ok: p200 ? p200.p99.median <= 50 : null,
   })
+  const n200 = lat('hookline-pg-notify', 200)
+  if (n200)
+    rows.push({
+      target: 'PostgreSQL with capture.notify (opt-in): p99 ≤ 50 ms at 200/s',
+      measured: `${n1(n200.p99.median)} ms`,
+      ok: n200.p99.median <= 50,
+    })
   for (const rate of [...new Set(r.latency.map((l) => l.rate))]) {
     const hl = ['hookline-sqlite', 'hookline-pg']
       .map((s) => lat(s as Sender, rate)?.p99.median)

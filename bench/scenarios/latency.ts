@@ -14,7 +14,8 @@ export async function latency(ctx: BenchContext): Promise<LatencyResult[]> {
     const notes = new Map<SystemName, string>()
     const running = new Map<SystemName, Awaited<ReturnType<typeof setUp>>>()
     try {
-      for (const system of systems(ctx)) running.set(system, await setUp(ctx, system, targets))
+      for (const system of systems(ctx, true, true))
+        running.set(system, await setUp(ctx, system, targets))
       // One short unrecorded second each first, to warm up (JIT, connections, caches).
       for (const r of running.values())
         await endToEnd(ctx, r.sink, { kind: 'rate', rate, durationMs: 1000 }, rate, 60_000)
