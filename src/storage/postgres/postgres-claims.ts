@@ -1,10 +1,9 @@
 import { failureRuns } from '../failure-runs.ts'
 import { type JobRow, toJob } from '../rows.ts'
 import type { Store } from '../store.ts'
-import type { AttemptResult, HealthChange } from '../types.ts'
+import type { HealthChange } from '../types.ts'
 import type { PostgresContext } from './postgres-context.ts'
-import { type Queryable, withTransaction } from './postgres-sql.ts'
-import { cancelPending } from './postgres-subscriptions.ts'
+import { type Queryable, quoteIdent } from './postgres-sql.ts'
 
 type ClaimsPart = Pick<
   Store,
@@ -78,33 +77,52 @@ export function postgresClaims(c: PostgresContext): ClaimsPart {
     },
     async recordAttempts(results) {
       if (results.length === 0) return []
-      return withTransaction(pool, async (client) => {
-        // Subscriptions before their deliveries, as every transaction that touches both
-        // (an unsubscribe cancelling deliveries, another process recording): the other
-        // order deadlocks with them.
-        await lockSubscriptions(c, client, [...new Set(results.map((r) => r.subscriptionId))])
-        await writeAttempts(c, client, results)
-        const actions = results.filter((r) => r.subscriptionAction)
-        if (actions.length > 0) {
-          await client.query(
-            `UPDATE ${t.subscriptions} s SET status = a.status, disabled_reason = a.reason, updated_at = a.at
-             FROM (
-               SELECT DISTINCT ON (id) * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
-                 WITH ORDINALITY AS u (id, status, reason, at, ord)
-               ORDER BY id, ord DESC
-             ) a
-             WHERE s.id = a.id AND s.status != 'removed'`,
-            [
-              actions.map((r) => r.subscriptionId),
-              actions.map((r) => r.subscriptionAction!.status),
-              actions.map((r) => r.subscriptionAction!.reason),
-              actions.map((r) => r.attemptedAt),
-            ],
-          )
-          const last = Math.max(...actions.map((r) => r.attemptedAt))
-          await cancelPending(c, client, [...new Set(actions.map((r) => r.subscriptionId))], last)
-        }
-        return updateHealth(c, client, results)
+      const actions = results.filter((r) => r.subscriptionAction)
+      const runs = failureRuns(results)
+      // One call of the `record_attempts` function (migration 007): one round trip.
+      const { rows } = await pool.query<{
+        o_subscription: string
+        o_before: number
+        o_after: number
+        o_since: number | string | null
+      }>(
+        `SELECT * FROM ${quoteIdent(c.schema)}.record_attempts(
+           $1::text[], $2::bigint[], $3::int[], $4::int[], $5::text[], $6::text[], $7::text[], $8::bigint[],
+           $9::text[], $10::text[], $11::text[], $12::bigint[],
+           $13::text[], $14::bigint[], $15::int[], $16::bigint[])`,
+        [
+          results.map((r) => r.deliveryId),
+          results.map((r) => r.attemptedAt),
+          results.map((r) => Math.round(r.durationMs)),
+          results.map((r) => r.statusCode),
+          results.map((r) => r.responseBody),
+          results.map((r) => r.error),
+          results.map((r) => r.status),
+          results.map((r) => r.nextAttemptAt),
+          actions.map((r) => r.subscriptionId),
+          actions.map((r) => r.subscriptionAction!.status),
+          actions.map((r) => r.subscriptionAction!.reason),
+          actions.map((r) => r.attemptedAt),
+          runs.map((r) => r.subscriptionId),
+          runs.map((r) => r.lastSuccessAt),
+          runs.map((r) => r.failures),
+          runs.map((r) => r.firstFailureAt),
+        ],
+      )
+      const moved = new Map(rows.map((r) => [r.o_subscription, r]))
+      // In the order of the batch, as the SQLite store returns them.
+      return runs.flatMap((run): HealthChange[] => {
+        const r = moved.get(run.subscriptionId)
+        return r
+          ? [
+              {
+                subscriptionId: r.o_subscription,
+                failuresBefore: r.o_before,
+                failuresAfter: r.o_after,
+                failingSince: r.o_since === null ? null : Number(r.o_since),
+              },
+            ]
+          : []
       })
     },
   }
@@ -123,96 +141,4 @@ export async function lockSubscriptions(
     `SELECT id FROM ${c.t.subscriptions} WHERE id = ANY ($1::text[]) ORDER BY id FOR NO KEY UPDATE`,
     [ids],
   )
-}
-
-/** Appends the attempts to the log and moves each delivery to its outcome. */
-async function writeAttempts(
-  c: PostgresContext,
-  client: Queryable,
-  results: readonly AttemptResult[],
-): Promise<void> {
-  await client.query(
-    `INSERT INTO ${c.t.attempts} (delivery_id, attempted_at, duration_ms, status_code, response_body, error)
-     SELECT * FROM unnest($1::text[], $2::bigint[], $3::int[], $4::int[], $5::text[], $6::text[])`,
-    [
-      results.map((r) => r.deliveryId),
-      results.map((r) => r.attemptedAt),
-      results.map((r) => Math.round(r.durationMs)),
-      results.map((r) => r.statusCode),
-      results.map((r) => r.responseBody),
-      results.map((r) => r.error),
-    ],
-  )
-  // A delivery seen twice in one batch (a lease that ran out) keeps its last outcome.
-  await client.query(
-    `UPDATE ${c.t.deliveries} d SET status = r.status, attempts = d.attempts + r.n,
-       next_attempt_at = r.next_attempt_at, lease_until = NULL, last_status_code = r.status_code,
-       last_error = r.error, updated_at = r.attempted_at
-     FROM (
-       SELECT DISTINCT ON (id) *, count(*) OVER (PARTITION BY id) AS n
-       FROM unnest($1::text[], $2::text[], $3::bigint[], $4::int[], $5::text[], $6::bigint[])
-         WITH ORDINALITY AS u (id, status, next_attempt_at, status_code, error, attempted_at, ord)
-       ORDER BY id, ord DESC
-     ) r
-     WHERE d.id = r.id`,
-    [
-      results.map((r) => r.deliveryId),
-      results.map((r) => r.status),
-      results.map((r) => r.nextAttemptAt),
-      results.map((r) => r.statusCode),
-      results.map((r) => r.error),
-      results.map((r) => r.attemptedAt),
-    ],
-  )
-}
-
-/** Carries each subscription's run of failures forward (locked by the caller: other processes record too). */
-async function updateHealth(
-  c: PostgresContext,
-  client: Queryable,
-  results: readonly AttemptResult[],
-): Promise<HealthChange[]> {
-  const runs = failureRuns(results)
-  const { rows } = await client.query<{
-    id: string
-    consecutive_failures: number
-    failing_since: number | null
-  }>(
-    `SELECT id, consecutive_failures, failing_since FROM ${c.t.subscriptions}
-     WHERE id = ANY ($1::text[])`,
-    [runs.map((r) => r.subscriptionId)],
-  )
-  const before = new Map(rows.map((r) => [r.id, r]))
-  const changes: (HealthChange & { lastSuccessAt: number | null })[] = []
-  for (const run of runs) {
-    const b = before.get(run.subscriptionId)
-    if (!b) continue
-    const failuresAfter = (run.lastSuccessAt === null ? b.consecutive_failures : 0) + run.failures
-    const failingSince =
-      run.failures === 0
-        ? null
-        : run.lastSuccessAt === null
-          ? (b.failing_since ?? run.firstFailureAt)
-          : run.firstFailureAt
-    changes.push({
-      subscriptionId: run.subscriptionId,
-      failuresBefore: b.consecutive_failures,
-      failuresAfter,
-      failingSince,
-      lastSuccessAt: run.lastSuccessAt,
-    })
-  }
-  await client.query(
-    `UPDATE ${c.t.subscriptions} s SET consecutive_failures = h.failures, failing_since = h.since,
-       last_success_at = coalesce(h.success, s.last_success_at)
-     FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[]) AS h (id, failures, since, success)
-     WHERE s.id = h.id`,
-    [
-      changes.map((h) => h.subscriptionId),
-      changes.map((h) => h.failuresAfter),
-      changes.map((h) => h.failingSince),
-      changes.map((h) => h.lastSuccessAt),
-    ],
-  )
-  return changes.map(({ lastSuccessAt: _, ...h }) => h)
 }
