@@ -156,7 +156,9 @@ export class ChangeConsumer {
         let built: Built[]
         try {
           const { definition } = this.o.catalog.get(event)
-          built = await buildPayloads(definition, items, this.o.store.db)
+          built = await buildPayloads(definition, items, this.o.store.db, (error) =>
+            this.o.logger.warn({ err: error, event }, 'event:build-many-failed'),
+          )
         } catch (error) {
           built = items.map(() => ({
             error: asError(error),

@@ -13,12 +13,13 @@ export interface BuildItem {
 /**
  * The event's data for each item, in order, or the error that stopped it. With
  * `buildMany`, one call for all of them; if that fails, `build` row by row, so that each
- * failure belongs to its own row.
+ * failure belongs to its own row (`onFallback` hears why, for the log).
  */
 export async function buildPayloads(
   definition: EventDefinition,
   items: readonly BuildItem[],
   db: Db,
+  onFallback?: (error: Error) => void,
 ): Promise<Built[]> {
   if (items.length === 0) return []
   if (definition.buildMany && items.length > 1) {
@@ -29,8 +30,13 @@ export async function buildPayloads(
         db,
       })
       if (Array.isArray(data) && data.length === items.length) return data.map((d) => ({ data: d }))
-    } catch {
-      // Fall through: build row by row to find the row at fault.
+      onFallback?.(
+        new Error(
+          `buildMany returned ${Array.isArray(data) ? `${data.length} entries` : typeof data} for ${items.length} row ids: it must return one entry per row id, in order`,
+        ),
+      )
+    } catch (error) {
+      onFallback?.(asError(error))
     }
   }
   return Promise.all(

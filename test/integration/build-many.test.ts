@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3'
+import pino from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { defineEvent } from '../../src/events/define-event.ts'
 import { createHookline, type Hookline } from '../../src/hookline.ts'
@@ -21,10 +22,13 @@ interface Calls {
  */
 async function project(o: { manyFails?: boolean; manyShort?: boolean; badName?: string } = {}) {
   const file = tempDbPath(dir)
+  const logs: { msg: string; event?: string; err?: { message: string } }[] = []
+  const logger = pino({ level: 'warn' }, { write: (line: string) => logs.push(JSON.parse(line)) })
   new Database(file).exec('CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT NOT NULL)')
   const calls: Calls = { many: [], one: [] }
   hookline = await createHookline({
     database: `sqlite:${file}`,
+    logger,
     events: {
       ItemAdded: defineEvent({
         description: 'An item was added',
@@ -56,7 +60,7 @@ async function project(o: { manyFails?: boolean; manyShort?: boolean; badName?: 
   const write = new Database(file)
   write.exec("INSERT INTO item (name) VALUES ('a'), ('b'), ('c'), ('d')")
   write.close()
-  return { h: hookline, calls }
+  return { h: hookline, calls, logs }
 }
 
 async function messageData(h: Hookline) {
@@ -88,10 +92,19 @@ describe('an event with buildMany', () => {
     expect(failed).toMatchObject({ rowId: 3, error: "cannot build 'c'" })
   })
 
-  it('falls back to build when buildMany answers with the wrong number of entries', async () => {
-    const { h } = await project({ manyShort: true })
+  it('falls back to build when buildMany answers with the wrong number of entries, and logs why', async () => {
+    const { h, logs } = await project({ manyShort: true })
     await h.drain()
     expect((await messageData(h)).map((d) => d.by)).toEqual(['build', 'build', 'build', 'build'])
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        msg: 'event:build-many-failed',
+        event: 'ItemAdded',
+        err: expect.objectContaining({
+          message: expect.stringMatching(/returned 3 entries for 4 row ids/),
+        }),
+      }),
+    )
   })
 
   it('serves perform-list with one call, newest first', async () => {
