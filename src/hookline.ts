@@ -2,6 +2,7 @@ import { type Logger, pino } from 'pino'
 import { ChangeConsumer } from './capture/change-consumer.ts'
 import { watchSqliteWal } from './capture/file-watcher.ts'
 import { type Clock, systemClock } from './clock.ts'
+import { CaptureConfigSchema, checkConfig, DeliveryConfigSchema } from './config/config-schema.ts'
 import type { CaptureConfig, DeliveryConfig } from './config/define-config.ts'
 import { Dispatcher } from './delivery/dispatcher.ts'
 import {
@@ -71,6 +72,9 @@ const toSources = <D, S>(
  * await hookline.start()
  */
 export async function createHookline(options: HooklineOptions): Promise<Hookline> {
+  // Before anything is opened: wrong settings are refused with what they must be.
+  checkConfig(DeliveryConfigSchema, options.delivery ?? {}, 'createHookline', 'delivery')
+  checkConfig(CaptureConfigSchema, options.capture ?? {}, 'createHookline', 'capture')
   const store =
     typeof options.database === 'string'
       ? await openStore(options.database, {

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url'
 import { ConfigError } from '../errors.ts'
 import type { EventSource } from '../events/event-catalog.ts'
 import type { TrackingSource } from '../tracking/tracking-plan.ts'
+import { checkConfig, HooklineConfigSchema } from './config-schema.ts'
 import type { HooklineConfig } from './define-config.ts'
 
 const MODULE_EXTENSIONS = new Set(['.ts', '.mts', '.js', '.mjs'])
@@ -69,6 +70,7 @@ export async function loadProject(configFile: string): Promise<LoadedProject> {
     'export default defineConfig({ … })',
   )) as HooklineConfig
   const show = (f: string) => relative(process.cwd(), f) || f
+  checkConfig(HooklineConfigSchema, config, show(file))
 
   const events: EventSource[] = []
   for (const f of moduleFiles(resolve(dir, config.events ?? 'events'))) {
