@@ -109,7 +109,7 @@ function targets(r: BenchResults): TargetRow[] {
   }
   for (const b of r.backlog)
     rows.push({
-      target: `Backlog of ${n0(b.deliveries)}: peak RSS < 300 MB`,
+      target: `Backlog of ${n0(b.deliveries)} (${b.db === 'pg' ? 'PostgreSQL' : 'SQLite'}): peak RSS < 300 MB`,
       measured: `${n0(b.peakRssMb.max)} MB`,
       ok: b.peakRssMb.max < 300,
     })
