@@ -269,6 +269,27 @@ describe('PostgreSQL store', () => {
     await stores[0]!.setMeta('ok', 'yes')
     expect(await stores[2]!.getMeta('ok')).toBe('yes')
   })
+
+  it('analyzes the outbox tables as it fills them, so claims keep an index plan without autovacuum', async () => {
+    const { stores, schemas } = await openShared(1)
+    const [store] = stores as [Store]
+    const analyzed = async () =>
+      (
+        await withAdmin((c) =>
+          c.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_user_tables
+             WHERE schemaname = $1 AND relname IN ('deliveries', 'messages') AND last_analyze IS NOT NULL`,
+            [schemas.hooklineSchema],
+          ),
+        )
+      ).rows[0]!.n
+    await subscribe(store)
+    await store.insertMessages(Array.from({ length: 900 }, () => message()))
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(await analyzed()).toBe(0) // below 1,000 rows written: not yet
+    await store.insertMessages(Array.from({ length: 200 }, () => message()))
+    await expect.poll(analyzed, { timeout: 10_000 }).toBe(2)
+  })
 })
 
 describe('toPositional', () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
 import { quoteIdent } from './postgres-sql.ts'
+import { GrowthAnalyzer } from './postgres-stats.ts'
 
 /** What the parts of the PostgreSQL store share: the pool and Hookline's table names. */
 export interface PostgresContext {
@@ -22,6 +23,8 @@ export interface PostgresContext {
    * itself directly, so it skips them (half the claims at low rates came back empty).
    */
   readonly instance: string
+  /** Analyzes the outbox tables as this process fills them. */
+  readonly growth: GrowthAnalyzer
 }
 
 export function postgresContext(pool: pg.Pool, schema: string): PostgresContext {
@@ -39,5 +42,6 @@ export function postgresContext(pool: pg.Pool, schema: string): PostgresContext 
     },
     channel: `hookline:${schema}`,
     instance: randomUUID(),
+    growth: new GrowthAnalyzer(pool, [q('deliveries'), q('messages')]),
   }
 }

@@ -43,7 +43,9 @@ async function writeMessages(
         c.instance,
       ],
     )
-    return Number(rows[0]?.made ?? 0)
+    const made = Number(rows[0]?.made ?? 0)
+    c.growth.wrote(made)
+    return made
   } catch (error) {
     const e = error as { code?: string; message?: string }
     if (e.code === 'HL001')

@@ -99,6 +99,7 @@ export async function openPostgresStore(
       if (closed) return
       closed = true
       await session.close()
+      await c.growth.settled()
       await pool.end()
     },
 
