@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
+import { Webhook } from 'standardwebhooks'
+import { expect } from 'vitest'
 import {
   openPostgresStore,
   type PostgresStoreOptions,
 } from '../../src/storage/postgres/postgres-store.ts'
+import type { Received } from './receiver.ts'
 
 /** The test server. Tests that need it fail (never skip) when it cannot be reached. */
 export const TEST_DATABASE_URL =
@@ -78,13 +81,42 @@ export async function openTestPostgresStore(
 export function outbox(hooklineSchema: string) {
   const query = <T extends object>(sql: string) =>
     withAdmin(async (c) => (await c.query<T>(sql)).rows)
+  /** The NewOpportunity messages, by row id. */
+  const messages = () =>
+    query<{ id: string; row_id: number }>(
+      `SELECT id, row_id FROM ${hooklineSchema}.messages WHERE event = 'NewOpportunity' ORDER BY row_id`,
+    )
   return {
     query,
-    /** The NewOpportunity messages, by row id. */
-    messages: () =>
-      query<{ id: string; row_id: number }>(
-        `SELECT id, row_id FROM ${hooklineSchema}.messages WHERE event = 'NewOpportunity' ORDER BY row_id`,
-      ),
+    messages,
+    /**
+     * The end state of a run where deals named `deal …` were inserted: one NewOpportunity
+     * message per deal, in row order, an empty change log, and every request received
+     * verified with `secret`, covering every message. Returns each request's verified
+     * message id (repeats included).
+     */
+    async expectOneMessagePerDeal(
+      appSchema: string,
+      deals: number,
+      received: readonly Received[],
+      secret: string,
+    ): Promise<string[]> {
+      const dealIds = (
+        await query<{ id: number }>(
+          `SELECT id FROM ${appSchema}.deal WHERE name LIKE 'deal %' ORDER BY id`,
+        )
+      ).map((r) => r.id)
+      expect(dealIds).toHaveLength(deals)
+      const all = await messages()
+      expect(all.map((m) => m.row_id)).toEqual(dealIds)
+      expect(await query(`SELECT id FROM ${hooklineSchema}.changes`)).toEqual([])
+      const webhook = new Webhook(secret)
+      const ids = received.map(
+        (r) => (webhook.verify(r.body, r.headers as Record<string, string>) as { id: string }).id,
+      )
+      expect(new Set(ids)).toEqual(new Set(all.map((m) => m.id)))
+      return ids
+    },
     /** How many deliveries have not succeeded (yet). */
     unfinished: async () =>
       (

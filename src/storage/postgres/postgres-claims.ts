@@ -1,14 +1,9 @@
 import { failureRuns } from '../failure-runs.ts'
 import { type JobRow, toJob } from '../rows.ts'
-import type { Store } from '../store.ts'
+import type { ClaimsPart } from '../store-parts.ts'
 import type { HealthChange } from '../types.ts'
 import type { PostgresContext } from './postgres-context.ts'
 import { type Queryable, quoteIdent } from './postgres-sql.ts'
-
-type ClaimsPart = Pick<
-  Store,
-  'claimDeliveries' | 'claimDelivery' | 'releaseDeliveries' | 'recordAttempts'
->
 
 /** Lease rows, then return all that sending them needs, in due order. */
 const leaseAndLoad = (c: PostgresContext, due: string) => `WITH due AS (${due}),
@@ -67,6 +62,10 @@ export function postgresClaims(c: PostgresContext): ClaimsPart {
         [now, leaseMs, id],
       )
       return rows[0] ? toJob(rows[0], now) : null
+    },
+    async releaseLeases() {
+      // Other processes share this database: their leases are theirs. A crashed
+      // process's leases simply run out.
     },
     async releaseDeliveries(ids) {
       if (ids.length === 0) return

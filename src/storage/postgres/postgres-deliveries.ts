@@ -7,23 +7,10 @@ import {
   toMessage,
 } from '../rows.ts'
 import { DELIVERY_STATES as D } from '../states.ts'
-import type { Store } from '../store.ts'
+import type { DeliveriesPart } from '../store-parts.ts'
 import { lockSubscriptions } from './postgres-claims.ts'
 import type { PostgresContext } from './postgres-context.ts'
 import { withTransaction } from './postgres-sql.ts'
-
-type DeliveriesPart = Pick<
-  Store,
-  | 'nextDueAt'
-  | 'releaseLeases'
-  | 'getDelivery'
-  | 'listDeliveries'
-  | 'retryDelivery'
-  | 'getMessage'
-  | 'countMessages'
-  | 'recoverDeliveries'
-  | 'prune'
->
 
 export function postgresDeliveries(c: PostgresContext): DeliveriesPart {
   const { pool, t } = c
@@ -33,10 +20,6 @@ export function postgresDeliveries(c: PostgresContext): DeliveriesPart {
         `SELECT min(next_attempt_at) AS due FROM ${t.deliveries} WHERE status IN ('pending', 'failed')`,
       )
       return rows[0]?.due ?? null
-    },
-    async releaseLeases() {
-      // Other processes share this database: their leases are theirs. A crashed
-      // process's leases simply run out.
     },
     async getDelivery(id) {
       const { rows } = await pool.query<DeliveryRow>(

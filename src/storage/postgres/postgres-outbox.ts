@@ -1,20 +1,9 @@
 import { HooklineError } from '../../errors.ts'
 import { type ChangeRow, toChange, toFailedChange } from '../rows.ts'
-import type { Store } from '../store.ts'
+import type { OutboxPart } from '../store-parts.ts'
 import type { NewMessage } from '../types.ts'
 import type { PostgresContext } from './postgres-context.ts'
 import { quoteIdent } from './postgres-sql.ts'
-
-type OutboxPart = Pick<
-  Store,
-  | 'readChanges'
-  | 'commitChanges'
-  | 'failChange'
-  | 'listFailedChanges'
-  | 'retryFailedChanges'
-  | 'insertMessages'
-  | 'countPendingChanges'
->
 
 /**
  * Consumes the changes (when given), stores the messages, fans each out to the active

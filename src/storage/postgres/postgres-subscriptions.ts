@@ -1,17 +1,7 @@
 import { applyPatch, type SubscriptionRow, toSubscription } from '../rows.ts'
-import type { Store } from '../store.ts'
+import type { SubscriptionsPart } from '../store-parts.ts'
 import type { PostgresContext } from './postgres-context.ts'
 import { type Queryable, withTransaction } from './postgres-sql.ts'
-
-type SubscriptionsPart = Pick<
-  Store,
-  | 'createSubscription'
-  | 'getSubscription'
-  | 'listSubscriptions'
-  | 'updateSubscription'
-  | 'removeSubscription'
-  | 'rotateSecret'
->
 
 /** Cancels the deliveries of these subscriptions that are still to be made. */
 export async function cancelPending(

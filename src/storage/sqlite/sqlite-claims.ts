@@ -1,6 +1,6 @@
 import { failureRuns } from '../failure-runs.ts'
 import { type JobRow, toJob } from '../rows.ts'
-import type { Store } from '../store.ts'
+import type { ClaimsPart } from '../store-parts.ts'
 import type { AttemptResult } from '../types.ts'
 import type { SqliteContext } from './sqlite-context.ts'
 
@@ -11,12 +11,7 @@ const JOB_COLUMNS = `d.id, d.message_id, d.subscription_id, d.event, d.attempts,
 const STRICT_HEAD = `SELECT x.rowid FROM hookline_deliveries x INDEXED BY hookline_deliveries_open
   WHERE x.subscription_id = s.id AND x.status IN ('pending', 'failed') ORDER BY x.rowid LIMIT 1`
 
-type Part = Pick<
-  Store,
-  'claimDeliveries' | 'claimDelivery' | 'releaseDeliveries' | 'recordAttempts' | 'releaseLeases'
->
-
-export function sqliteClaims(c: SqliteContext): Part {
+export function sqliteClaims(c: SqliteContext): ClaimsPart {
   const { stmt, tx, cancelPending } = c
   return {
     async claimDeliveries(now, limit, leaseMs, exclude = [], perSubscription = limit) {

@@ -7,23 +7,11 @@ import {
   toMessage,
 } from '../rows.ts'
 import { DELIVERY_STATES as D } from '../states.ts'
-import type { Store } from '../store.ts'
+import type { DeliveriesPart } from '../store-parts.ts'
 import type { DeliveryFilter } from '../types.ts'
 import type { SqliteContext } from './sqlite-context.ts'
 
-type Part = Pick<
-  Store,
-  | 'recoverDeliveries'
-  | 'prune'
-  | 'nextDueAt'
-  | 'getDelivery'
-  | 'listDeliveries'
-  | 'retryDelivery'
-  | 'getMessage'
-  | 'countMessages'
->
-
-export function sqliteDeliveries(c: SqliteContext): Part {
+export function sqliteDeliveries(c: SqliteContext): DeliveriesPart {
   const { stmt, tx } = c
   return {
     async recoverDeliveries(subscriptionId, since, now) {

@@ -1,6 +1,6 @@
 import { newId } from '../../ids.ts'
 import { type ChangeRow, toChange, toFailedChange } from '../rows.ts'
-import type { Store } from '../store.ts'
+import type { OutboxPart } from '../store-parts.ts'
 import type { NewMessage } from '../types.ts'
 import type { SqliteContext } from './sqlite-context.ts'
 
@@ -45,18 +45,7 @@ function writeMessages({ stmt }: SqliteContext, messages: readonly NewMessage[])
   return deliveries
 }
 
-type Part = Pick<
-  Store,
-  | 'listFailedChanges'
-  | 'retryFailedChanges'
-  | 'readChanges'
-  | 'commitChanges'
-  | 'failChange'
-  | 'insertMessages'
-  | 'countPendingChanges'
->
-
-export function sqliteOutbox(c: SqliteContext): Part {
+export function sqliteOutbox(c: SqliteContext): OutboxPart {
   const { stmt, tx } = c
   return {
     async readChanges(limit) {

@@ -1,19 +1,9 @@
 import { applyPatch, type SubscriptionRow, toSubscription } from '../rows.ts'
-import type { Store } from '../store.ts'
+import type { SubscriptionsPart } from '../store-parts.ts'
 import type { SubscriptionPatch } from '../types.ts'
 import type { SqliteContext } from './sqlite-context.ts'
 
-type Part = Pick<
-  Store,
-  | 'createSubscription'
-  | 'getSubscription'
-  | 'listSubscriptions'
-  | 'updateSubscription'
-  | 'removeSubscription'
-  | 'rotateSecret'
->
-
-export function sqliteSubscriptions(c: SqliteContext): Part {
+export function sqliteSubscriptions(c: SqliteContext): SubscriptionsPart {
   const { stmt, tx, subscriptionById, cancelPending } = c
   return {
     async createSubscription(input) {
