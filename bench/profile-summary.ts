@@ -21,7 +21,9 @@ for (const file of process.argv.slice(2)) {
   profile.samples.forEach((id, i) => {
     self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))
   })
-  const total = [...self.values()].reduce((a, b) => a + b, 0)
+  // Shares of the busy time: the process idles between runs.
+  const idle = profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id)
+  const total = [...self].reduce((a, [id, us]) => (idle.includes(id) ? a : a + us), 0)
   const byFunction = new Map<string, number>()
   for (const [id, us] of self) {
     const f = byId.get(id)!.callFrame
@@ -45,8 +47,8 @@ for (const file of process.argv.slice(2)) {
       }
     }
   }
-  const top = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, 25)
-  console.log(`\n${file}: ${(total / 1e6).toFixed(1)} s sampled\nself time:`)
+  const top = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, 40)
+  console.log(`\n${file}: ${(total / 1e6).toFixed(1)} s busy\nself time:`)
   for (const [key, us] of top(byFunction))
     console.log(`${((100 * us) / total).toFixed(1).padStart(5)} %  ${key}`)
   console.log('inclusive time:')

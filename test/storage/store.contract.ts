@@ -470,6 +470,31 @@ export function storeContract(name: string, factory: StoreFactory): void {
         expect(await store.claimDeliveries(T0 + 5000, 10, 60_000)).toHaveLength(2)
       })
 
+      it('are claimed fairly among many subscriptions, and in full when one alone has work', async () => {
+        const subs = []
+        for (let i = 0; i < 10; i++) subs.push(await subscribe('Ping'))
+        await store.insertMessages(
+          Array.from({ length: 6 }, (_, i) => message('Ping', { createdAt: T0 + i })),
+        )
+        // 60 due, 10 wanted: the oldest message's deliveries come first, from every subscription.
+        const fair = await store.claimDeliveries(T0 + 10, 10, 60_000, [], 64)
+        expect(new Set(fair.map((j) => j.subscriptionId)).size).toBe(10)
+        expect(new Set(fair.map((j) => j.messageId)).size).toBe(1)
+        // Nine of them are left out: the tenth offers all its due work, up to its limit.
+        const alone = await store.claimDeliveries(
+          T0 + 10,
+          20,
+          60_000,
+          subs.slice(1).map((s) => s.id),
+          4,
+        )
+        expect(alone.map((j) => j.subscriptionId)).toEqual(Array(4).fill(subs[0]!.id))
+        const more = await store.claimDeliveries(T0 + 10, 20, 60_000, [], 64)
+        expect(more).toHaveLength(20)
+        const rest = await store.claimDeliveries(T0 + 10, 100, 60_000, [], 64)
+        expect(rest).toHaveLength(60 - 10 - 4 - 20)
+      })
+
       it('are not claimed while their subscription is disabled', async () => {
         const s = await subscribe('Ping')
         await store.insertMessages([message('Ping')])
