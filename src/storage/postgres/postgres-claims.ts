@@ -1,3 +1,4 @@
+import { countBySubscription, mayHaveMore } from '../claim-offers.ts'
 import { failureRuns } from '../failure-runs.ts'
 import { type JobRow, toJob } from '../rows.ts'
 import type { ClaimsPart } from '../store-parts.ts'
@@ -5,49 +6,81 @@ import type { HealthChange } from '../types.ts'
 import type { PostgresContext } from './postgres-context.ts'
 import { type Queryable, quoteIdent } from './postgres-sql.ts'
 
-/** Lease rows, then return all that sending them needs, in due order. */
-const leaseAndLoad = (c: PostgresContext, due: string) => `WITH due AS (${due}),
+/** Lease rows, then return all that sending them needs, in due order (and `extra` columns). */
+const leaseAndLoad = (c: PostgresContext, due: string, extra = '') => `WITH due AS (${due}),
   claimed AS (
     UPDATE ${c.t.deliveries} d SET lease_until = $1::bigint + $2::bigint
     FROM due WHERE d.id = due.id
     RETURNING d.id, d.message_id, d.subscription_id, d.event, d.attempts, d.next_attempt_at
   )
   SELECT c.*, m.body, s.target_url, s.secret, s.previous_secret, s.previous_secret_expires_at, s.headers,
-    s.max_concurrency
+    s.max_concurrency${extra}
   FROM claimed c
   JOIN ${c.t.messages} m ON m.id = c.message_id
   JOIN ${c.t.subscriptions} s ON s.id = c.subscription_id
   ORDER BY c.next_attempt_at, c.id`
 
+type ClaimRow = JobRow & { share: number }
+
+/** `fairShare` of the claim, computed in the statement. */
+const shareSql = (c: PostgresContext) =>
+  `(SELECT ceil(2.0 * $3::int / greatest(1, count(*)))::int FROM ${c.t.subscriptions} WHERE status = 'active')`
+
 export function postgresClaims(c: PostgresContext): ClaimsPart {
   const { pool, t } = c
   return {
     async claimDeliveries(now, limit, leaseMs, exclude = [], perSubscription = limit) {
-      // One statement: for each active subscription, lock its oldest due rows that no
-      // other process holds (SKIP LOCKED), at most `perSubscription` of them; keep the
-      // `limit` oldest of those, lease them, and return them. A strictly ordered
-      // subscription offers only the head of its queue.
-      const { rows } = await pool.query<JobRow>(
-        leaseAndLoad(
-          c,
-          `SELECT d.id FROM ${t.subscriptions} s
-           CROSS JOIN LATERAL (
-             SELECT d.id, d.next_attempt_at, d.seq FROM ${t.deliveries} d
-             WHERE d.subscription_id = s.id AND d.status IN ('pending', 'failed')
-               AND d.next_attempt_at <= $1 AND (d.lease_until IS NULL OR d.lease_until <= $1)
-               AND (s.ordering = 'concurrent' OR d.seq = (
-                 SELECT min(h.seq) FROM ${t.deliveries} h
-                 WHERE h.subscription_id = s.id AND h.status IN ('pending', 'failed')))
-             ORDER BY d.next_attempt_at, d.seq
-             LIMIT coalesce(s.max_concurrency, $5)
-             FOR UPDATE OF d SKIP LOCKED
-           ) d
-           WHERE s.status = 'active' AND NOT (s.id = ANY ($4::text[]))
-           ORDER BY d.next_attempt_at, d.seq
-           LIMIT $3`,
-        ),
-        [now, leaseMs, limit, exclude, perSubscription],
-      )
+      // Each active subscription offers its oldest due deliveries, at most its own limit
+      // (`max_concurrency`, else `perSubscription`) less what this claim already took
+      // from it, and at first only `fairShare`; the `limit` oldest
+      // of those are locked (SKIP LOCKED: another process holds them), leased and
+      // returned, in one statement. Offers are read without locks: only the rows kept are
+      // locked. A strictly ordered subscription offers only the head of its queue.
+      const claim = async (wanted: number, taken: Map<string, number> | null) =>
+        (
+          await pool.query<ClaimRow>(
+            leaseAndLoad(
+              c,
+              `WITH offered AS (
+                 SELECT d.id, d.next_attempt_at, d.seq FROM ${t.subscriptions} s
+                 CROSS JOIN LATERAL (
+                   SELECT d.id, d.next_attempt_at, d.seq FROM ${t.deliveries} d
+                   WHERE d.subscription_id = s.id AND d.status IN ('pending', 'failed')
+                     AND d.next_attempt_at <= $1 AND (d.lease_until IS NULL OR d.lease_until <= $1)
+                     AND (s.ordering = 'concurrent' OR d.seq = (
+                       SELECT min(h.seq) FROM ${t.deliveries} h
+                       WHERE h.subscription_id = s.id AND h.status IN ('pending', 'failed')))
+                   ORDER BY d.next_attempt_at, d.seq
+                   LIMIT CASE WHEN $6::boolean
+                     THEN greatest(0, coalesce(s.max_concurrency, $5)
+                       - coalesce(($8::int[])[array_position($7::text[], s.id)], 0))
+                     ELSE least(coalesce(s.max_concurrency, $5), ${shareSql(c)}) END
+                 ) d
+                 WHERE s.status = 'active' AND NOT (s.id = ANY ($4::text[]))
+                 ORDER BY d.next_attempt_at, d.seq
+                 LIMIT $3::int
+               )
+               SELECT d.id FROM ${t.deliveries} d JOIN offered o ON o.id = d.id
+               WHERE d.status IN ('pending', 'failed') AND (d.lease_until IS NULL OR d.lease_until <= $1)
+               ORDER BY o.next_attempt_at, o.seq
+               FOR UPDATE OF d SKIP LOCKED`,
+              `, ${shareSql(c)} AS share`,
+            ),
+            [
+              now,
+              leaseMs,
+              wanted,
+              exclude,
+              perSubscription,
+              taken !== null,
+              [...(taken?.keys() ?? [])],
+              [...(taken?.values() ?? [])],
+            ],
+          )
+        ).rows
+      const rows = await claim(limit, null)
+      if (mayHaveMore(rows, limit, rows[0]?.share ?? limit, perSubscription))
+        rows.push(...(await claim(limit - rows.length, countBySubscription(rows))))
       return rows.map((r) => toJob(r, now))
     },
     async claimDelivery(id, now, leaseMs) {

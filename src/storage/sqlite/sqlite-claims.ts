@@ -1,3 +1,4 @@
+import { fairShare, mayHaveMore } from '../claim-offers.ts'
 import { type FailureRun, failureRuns } from '../failure-runs.ts'
 import { type JobRow, toJob } from '../rows.ts'
 import type { ClaimsPart } from '../store-parts.ts'
@@ -37,13 +38,6 @@ const PICK = `WITH offered AS (
    ORDER BY o.due, o.rid`
 
 type ClaimRow = JobRow & { rid: number }
-
-/** Whether some subscription offered all `share` rows it was asked for: it may have more. */
-function usedUp(rows: readonly ClaimRow[], share: number): boolean {
-  const offered = new Map<string, number>()
-  for (const r of rows) offered.set(r.subscription_id, (offered.get(r.subscription_id) ?? 0) + 1)
-  return [...offered.values()].some((n) => n >= share)
-}
 
 /** Carries each subscription's run of failures forward; returns how each one moved. */
 function carryHealth({ stmt }: SqliteContext, runs: readonly FailureRun[]): HealthChange[] {
@@ -106,15 +100,13 @@ export function sqliteClaims(c: SqliteContext): ClaimsPart {
            FROM hookline_subscriptions WHERE status = 'active'`,
         ).get() as { active: number; largest: number }
         // Each subscription offers at most its own limit (`max_concurrency`, else
-        // `perSubscription`), and never more than the claim can take. Offering that much
-        // from each of many subscriptions reads far more rows than are kept, so the
-        // first pass offers a fair share of the claim each, and only when that comes back
-        // short with some subscription's share used up are full offers read.
+        // `perSubscription`) and never more than the claim can take; at first only its
+        // `fairShare`.
         const most = Math.min(limit, Math.max(perSubscription, largest))
-        const share = Math.min(most, Math.ceil((2 * limit) / Math.max(1, active)))
+        const share = Math.min(most, fairShare(limit, active))
         const params = { now, exclude: JSON.stringify(exclude), limit }
         let rows = stmt(PICK).all({ ...params, offer: share }) as ClaimRow[]
-        if (rows.length < limit && share < most && usedUp(rows, share))
+        if (share < most && mayHaveMore(rows, limit, share, perSubscription))
           rows = stmt(PICK).all({ ...params, offer: most }) as ClaimRow[]
         const taken = new Map<string, number>()
         const claimed = rows.filter((r) => {

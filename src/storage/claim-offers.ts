@@ -1,0 +1,35 @@
+import type { JobRow } from './rows.ts'
+
+/**
+ * How many deliveries each subscription offers a claim at first: twice its fair share of
+ * the claim, as offering every subscription's whole limit reads far more rows than are
+ * kept when many have work.
+ */
+export function fairShare(limit: number, activeSubscriptions: number): number {
+  return Math.ceil((2 * limit) / Math.max(1, activeSubscriptions))
+}
+
+/** Deliveries per subscription among claimed rows. */
+export function countBySubscription(rows: readonly JobRow[]): Map<string, number> {
+  const taken = new Map<string, number>()
+  for (const r of rows) taken.set(r.subscription_id, (taken.get(r.subscription_id) ?? 0) + 1)
+  return taken
+}
+
+/**
+ * A claim that came back short, where some subscription gave all of its share but less
+ * than its limit (`max_concurrency`, else `defaultLimit`): it may have more due.
+ */
+export function mayHaveMore(
+  rows: readonly JobRow[],
+  limit: number,
+  share: number,
+  defaultLimit: number,
+): boolean {
+  if (rows.length >= limit) return false
+  const taken = countBySubscription(rows)
+  return rows.some((r) => {
+    const n = taken.get(r.subscription_id) ?? 0
+    return n >= share && n < (r.max_concurrency ?? defaultLimit)
+  })
+}
