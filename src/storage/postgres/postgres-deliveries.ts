@@ -16,8 +16,14 @@ export function postgresDeliveries(c: PostgresContext): DeliveriesPart {
   const { pool, t } = c
   return {
     async nextDueAt() {
+      // Each subscription's earliest, from the index claims use.
       const { rows } = await pool.query<{ due: number | null }>(
-        `SELECT min(next_attempt_at) AS due FROM ${t.deliveries} WHERE status IN ('pending', 'failed')`,
+        `SELECT min(d.next_attempt_at) AS due FROM ${t.subscriptions} s
+         CROSS JOIN LATERAL (
+           SELECT d.next_attempt_at FROM ${t.deliveries} d
+           WHERE d.subscription_id = s.id AND d.status IN ('pending', 'failed')
+           ORDER BY d.next_attempt_at LIMIT 1
+         ) d`,
       )
       return rows[0]?.due ?? null
     },
@@ -38,7 +44,7 @@ export function postgresDeliveries(c: PostgresContext): DeliveriesPart {
         `SELECT * FROM ${t.deliveries}
          WHERE ($1::text IS NULL OR subscription_id = $1) AND ($2::text IS NULL OR status = $2)
            AND ($3::text IS NULL OR event = $3)
-         ORDER BY created_at DESC, id DESC LIMIT $4`,
+         ORDER BY id DESC LIMIT $4`,
         [filter.subscriptionId ?? null, filter.status ?? null, filter.event ?? null, filter.limit],
       )
       return rows.map(toDelivery)

@@ -42,8 +42,13 @@ export function sqliteDeliveries(c: SqliteContext): DeliveriesPart {
     },
     async nextDueAt() {
       return (
+        // Each subscription's earliest, from the index claims use.
         (stmt(
-          "SELECT min(next_attempt_at) FROM hookline_deliveries WHERE status IN ('pending', 'failed')",
+          `SELECT min((
+             SELECT x.next_attempt_at FROM hookline_deliveries x INDEXED BY hookline_deliveries_open_due
+             WHERE x.subscription_id = s.id AND x.status IN ('pending', 'failed')
+             ORDER BY x.next_attempt_at LIMIT 1))
+           FROM hookline_subscriptions s`,
         )
           .pluck()
           .get() as number | null) ?? null
@@ -64,7 +69,7 @@ export function sqliteDeliveries(c: SqliteContext): DeliveriesPart {
         `SELECT * FROM hookline_deliveries
          WHERE (@sub IS NULL OR subscription_id = @sub) AND (@status IS NULL OR status = @status)
            AND (@event IS NULL OR event = @event)
-         ORDER BY created_at DESC, id DESC LIMIT @limit`,
+         ORDER BY id DESC LIMIT @limit`,
       ).all({
         sub: filter.subscriptionId ?? null,
         status: filter.status ?? null,
