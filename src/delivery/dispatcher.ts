@@ -7,6 +7,11 @@ import type { AttemptResult, DeliveryJob, HealthChange } from '../storage/types.
 import type { HttpSender } from './http-sender.ts'
 import { decideOutcome, type OutcomePolicy } from './outcome.ts'
 
+/** Attempts are written at most this long after they end… */
+const RECORD_DELAY_MS = 5
+/** …or at once when this many wait. */
+const RECORD_BATCH = 256
+
 export interface DispatcherOptions {
   readonly store: Store
   readonly sender: Pick<HttpSender, 'send'>
@@ -116,12 +121,12 @@ export class Dispatcher {
    * Claims as many due deliveries as there are free slots and starts them; `more` when
    * the claim came back full and all of it started, so more may be waiting. Under load it
    * waits until a quarter of the slots are free, so that claims come in batches rather
-   * than one query per finished attempt.
+   * than one query per finished attempt (`full`: it did not look).
    */
-  async fill(): Promise<{ started: number; more: boolean }> {
+  async fill(): Promise<{ started: number; more: boolean; full?: boolean }> {
     const free = this.o.concurrency - this.#inFlight
     if (free <= 0 || (this.#inFlight > 0 && free < this.o.concurrency / 4))
-      return { started: 0, more: false }
+      return { started: 0, more: false, full: true }
     const saturated = [...this.#perSubscription]
       .filter(([id, n]) => n >= this.#limit(id) && this.#queued(id) >= this.#queueCap(id))
       .map(([id]) => id)
@@ -174,10 +179,11 @@ export class Dispatcher {
   async #step(): Promise<number> {
     // Claim again at once only while claims come back full: otherwise the rest of the due
     // work waits for a free slot (each finished attempt nudges) or its due time.
-    const { started, more } = await this.fill()
+    const { started, more, full } = await this.fill()
     if (more) return 0
-    // Attempts just started: each one that ends nudges the loop, which looks again then.
-    if (started > 0) return this.o.pollIntervalMs
+    // Attempts just started, or the slots are taken: each attempt that ends nudges the
+    // loop, which looks again then.
+    if (started > 0 || full) return this.o.pollIntervalMs
     const due = await this.o.store.nextDueAt()
     const now = this.o.clock.now()
     // Due work that could not be claimed waits for a free slot (a nudge), not a busy loop.
@@ -248,7 +254,13 @@ export class Dispatcher {
 
   #scheduleFlush(): void {
     if (this.#flushing) return
-    this.#flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+    // A few milliseconds' grace gathers the attempts that end meanwhile into the same write:
+    // fewer, larger transactions. Nothing waits on it but the leases, which it ends.
+    const gather =
+      this.#results.length >= RECORD_BATCH
+        ? new Promise<void>((resolve) => setImmediate(resolve))
+        : new Promise<void>((resolve) => setTimeout(resolve, RECORD_DELAY_MS))
+    this.#flushing = gather.then(async () => {
       const batch = this.#results
       this.#results = []
       let health: HealthChange[]
