@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { type Logger, pino } from 'pino'
 import { ChangeConsumer } from './capture/change-consumer.ts'
 import { watchSqliteWal } from './capture/file-watcher.ts'
@@ -13,6 +14,7 @@ import {
 import { HttpSender } from './delivery/http-sender.ts'
 import { DEFAULT_RETRY_SCHEDULE } from './delivery/retry-schedule.ts'
 import { TargetPolicy } from './delivery/target-policy.ts'
+import { ThreadedSender } from './delivery/threaded-sender.ts'
 import { ConfigError, HooklineError, NotFoundError, ValidationError } from './errors.ts'
 import type { EventDefinition } from './events/define-event.ts'
 import { newMessage } from './events/envelope.ts'
@@ -103,7 +105,7 @@ export class Hookline {
   #plan: TrackingPlan | null = null
   #consumer: ChangeConsumer | null = null
   readonly #dispatcher: Dispatcher
-  readonly #sender: HttpSender
+  readonly #sender: Pick<HttpSender, 'send' | 'close'>
   #unwatch: (() => void) | null = null
   #pruneTimer: NodeJS.Timeout | null = null
   #stopping: Promise<void> | null = null
@@ -133,13 +135,23 @@ export class Hookline {
     )
     const timeoutMs = d.timeoutMs ?? 15_000
     this.#timeoutMs = timeoutMs
-    this.#sender = new HttpSender({
+    const sending = {
       timeoutMs,
       // As many as attempts may be in flight: subscriptions that share a host (every
       // Zapier hook, say) must not queue behind a hung one for a connection.
       connectionsPerOrigin: d.connectionsPerOrigin ?? d.concurrency ?? 256,
-      policy: this.targetPolicy,
-    })
+    }
+    this.#sender =
+      (d.sendThread ?? availableParallelism() > 1)
+        ? new ThreadedSender({
+            ...sending,
+            policy: {
+              allowPrivateTargets: d.allowPrivateTargets,
+              allowedTargets: d.allowedTargets,
+              httpsOnly: d.httpsOnly,
+            },
+          })
+        : new HttpSender({ ...sending, policy: this.targetPolicy })
     this.#dispatcher = new Dispatcher({
       store,
       sender: this.#sender,

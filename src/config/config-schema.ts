@@ -31,6 +31,7 @@ export const DeliveryConfigSchema = Type.Object(
     allowPrivateTargets: Opt(Type.Boolean()),
     allowedTargets: Opt(Type.Array(Type.String({ minLength: 1 }))),
     httpsOnly: Opt(Type.Boolean()),
+    sendThread: Opt(Type.Boolean()),
   },
   strict,
 )

@@ -25,6 +25,12 @@ export interface DeliveryConfig extends TargetPolicyConfig {
   readonly health?: Partial<HealthPolicy>
   /** Messages (with their deliveries and attempts) older than this are deleted once finished, in ms. Default 30 days. */
   readonly retentionMs?: number
+  /**
+   * Sign and send from a worker thread, leaving the main thread to capture and the store:
+   * on a machine with more than one core, more deliveries per second. Default: true when
+   * the process may use more than one core.
+   */
+  readonly sendThread?: boolean
 }
 
 export interface CaptureConfig {
