@@ -288,7 +288,7 @@ export class Hookline {
       logger: this.logger,
       emitter: this.#emitter,
       batchSize: c.batchSize ?? 500,
-      pollIntervalMs: c.pollIntervalMs ?? 100,
+      pollIntervalMs: c.pollIntervalMs ?? 25,
       onDeliveries: () => this.#dispatcher.nudge(),
     })
   }

@@ -27,6 +27,8 @@ export interface ChangeConsumerOptions {
 }
 
 const MIN_POLL_MS = 2
+/** How often a process that does not hold the consumer lock asks for it again. */
+const STANDBY_POLL_MS = 1000
 
 /**
  * Reads the change log in order, runs each change through its table's tracking handler,
@@ -36,6 +38,8 @@ const MIN_POLL_MS = 2
 export class ChangeConsumer {
   readonly #loop: WorkLoop
   #lastChangesAt = Number.NEGATIVE_INFINITY
+  /** Another process consumes the change log (shared stores). */
+  #standby = false
 
   constructor(private readonly o: ChangeConsumerOptions) {
     this.#loop = new WorkLoop(
@@ -62,6 +66,7 @@ export class ChangeConsumer {
    */
   #nextWait(consumed: number): number {
     if (consumed >= this.o.batchSize) return 0
+    if (this.#standby) return Math.max(this.o.pollIntervalMs, STANDBY_POLL_MS)
     const now = performance.now()
     if (consumed > 0) this.#lastChangesAt = now
     return Math.min(this.o.pollIntervalMs, Math.max(MIN_POLL_MS, (now - this.#lastChangesAt) / 10))
@@ -79,9 +84,10 @@ export class ChangeConsumer {
   /** Processes one batch; returns how many changes it consumed or set aside. */
   async runOnce(): Promise<number> {
     // Stores shared by several processes consume with one process at a time; the others
-    // ask again on their next poll and take over when the holder is gone.
+    // ask again every second and take over when the holder is gone.
     const { store } = this.o
-    if (store.acquireChangeConsumerLock && !(await store.acquireChangeConsumerLock())) return 0
+    this.#standby = !!store.acquireChangeConsumerLock && !(await store.acquireChangeConsumerLock())
+    if (this.#standby) return 0
     const changes = await this.o.store.readChanges(this.o.batchSize)
     if (changes.length === 0) return 0
     const results = await this.#build(await Promise.all(changes.map((c) => this.#track(c))))

@@ -36,7 +36,7 @@ export interface DeliveryConfig extends TargetPolicyConfig {
 export interface CaptureConfig {
   /** Changes processed per transaction. Default 500. */
   readonly batchSize?: number
-  /** Longest sleep between looks at the change log, in ms. Default 100 (SQLite also watches the WAL file). */
+  /** Longest sleep between looks at the change log, in ms. Default 25 (SQLite also watches the WAL file). */
   readonly pollIntervalMs?: number
   /**
    * PostgreSQL only: tracked tables also `NOTIFY` Hookline when a statement changed them,
