@@ -325,6 +325,8 @@ export class Hookline {
     // Other Hookline processes on the same database announce the deliveries they add.
     else if (this.store.onNotify) this.#unwatch = this.store.onNotify(wake)
     this.#consumer!.start()
+    // The sending thread takes a few hundred ms to load: start it now, not at the first delivery.
+    if (this.#sender instanceof ThreadedSender) await this.#sender.start()
     this.#dispatcher.start()
     const prune = () =>
       this.prune().catch((error) => this.logger.error({ err: error }, 'retention:error'))

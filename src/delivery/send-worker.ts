@@ -18,6 +18,7 @@ export type ToSender =
   | { readonly close: true }
 /** Sending thread → main thread. */
 export type FromSender =
+  | { readonly ready: true }
   | { readonly results: readonly (readonly [seq: number, result: SendResult])[] }
   | { readonly closed: true }
 
@@ -50,3 +51,4 @@ port.on('message', (m: ToSender) => {
   for (const [seq, job, nowMs] of m.jobs)
     void sender.send(job, nowMs).then((result) => finished(seq, result))
 })
+post({ ready: true })

@@ -13,7 +13,7 @@ interface Pending {
  * Sends deliveries from a worker thread (`send-worker.ts`), with the same `send` as
  * `HttpSender`: signing, HTTP and reading responses leave the main thread to the store's
  * work. Jobs started in one turn go to the thread in one message, and its responses come
- * back the same way. The thread starts on the first send; if it dies, the attempts in it
+ * back the same way. The thread starts with `start()` (or the first send); if it dies, the attempts in it
  * fail (their leases run out and they are sent again) and the next send starts another.
  */
 export class ThreadedSender {
@@ -33,6 +33,24 @@ export class ThreadedSender {
     // The thread keeps the process alive only while attempts are in it.
     if (this.#pending.size === 0) this.#worker?.ref()
     return new Promise((resolve, reject) => this.#pending.set(seq, { resolve, reject }))
+  }
+
+  /** Starts the thread; resolves once it is ready to send (a thread that fails to start rejects). */
+  start(): Promise<void> {
+    const worker = this.#thread()
+    return new Promise((resolve, reject) => {
+      const ready = (m: FromSender) => {
+        if (!('ready' in m)) return
+        worker.off('message', ready)
+        if (this.#pending.size === 0) worker.unref()
+        resolve()
+      }
+      worker.on('message', ready)
+      worker.once('error', reject)
+      worker.once('exit', (code) =>
+        reject(new Error(`the sending thread ended (exit code ${code})`)),
+      )
+    })
   }
 
   /** The sending thread while it runs (tests). */
