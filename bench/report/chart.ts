@@ -104,7 +104,7 @@ function panel(
 
 export function renderSvg(r: BenchResults): string {
   const W = 1200
-  const H = 520
+  const H = 540
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">`,
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
@@ -154,11 +154,13 @@ export function renderSvg(r: BenchResults): string {
   const present = ORDER.filter(
     (s) => r.throughput.some((t) => t.system === s) || r.latency.some((l) => l.system === s),
   )
+  // Three to a row: six labels do not fit on one.
   present.forEach((s, i) => {
-    const x = 80 + i * 220
-    parts.push(`<rect x="${x}" y="${H - 50}" width="14" height="14" fill="${COLORS[s]}"/>`)
+    const x = 80 + (i % 3) * 360
+    const y = H - 66 + Math.floor(i / 3) * 22
+    parts.push(`<rect x="${x}" y="${y}" width="14" height="14" fill="${COLORS[s]}"/>`)
     parts.push(
-      `<text x="${x + 20}" y="${H - 38}" font-size="13" ${FONT}>${esc(SYSTEM_LABELS[s])}</text>`,
+      `<text x="${x + 20}" y="${y + 12}" font-size="13" ${FONT}>${esc(SYSTEM_LABELS[s])}</text>`,
     )
   })
   const m = r.meta as any
