@@ -14,7 +14,9 @@ afterEach(async () => {
   for (const r of open.receivers.splice(0)) await r.close()
 })
 
-async function setup(options: { timeoutMs?: number; schedule?: number[] } = {}) {
+async function setup(
+  options: { timeoutMs?: number; schedule?: number[]; sendThread?: boolean } = {},
+) {
   const file = tempDbPath(dir)
   const clock = manualClock(Date.now())
   const hookline = await demoHookline(`sqlite:${file}`, {
@@ -23,6 +25,7 @@ async function setup(options: { timeoutMs?: number; schedule?: number[] } = {}) 
     delivery: {
       timeoutMs: options.timeoutMs ?? 2000,
       ...(options.schedule ? { retrySchedule: options.schedule } : {}),
+      ...(options.sendThread === undefined ? {} : { sendThread: options.sendThread }),
     },
   })
   open.hookline = hookline
@@ -43,27 +46,33 @@ async function setup(options: { timeoutMs?: number; schedule?: number[] } = {}) 
 }
 
 describe('delivery', () => {
-  it('sends a Standard Webhooks request that the standardwebhooks library verifies', async () => {
-    const { hookline, receiver, subscription, insertDeal } = await setup()
-    const id = insertDeal('Signed deal')
-    await hookline.drain()
-    const [req] = await receiver.waitFor(1)
-    const headers = req!.headers as Record<string, string>
-    expect(headers['content-type']).toBe('application/json')
-    expect(headers['user-agent']).toMatch(/^Hookline\/\d+\.\d+\.\d+/)
-    const verified = new Webhook(subscription.secret).verify(req!.body, headers) as Record<
-      string,
-      any
-    >
-    expect(verified.type).toBe('NewOpportunity')
-    expect(verified.id).toBe(headers['webhook-id'])
-    expect(verified.id).toMatch(/^msg_/)
-    expect(new Date(verified.timestamp).toISOString()).toBe(verified.timestamp)
-    expect(verified.data).toMatchObject({ id, name: 'Signed deal', is_project: true })
-    expect(Number(headers['webhook-timestamp'])).toBeCloseTo(Date.now() / 1000, -1)
-    const [delivery] = await hookline.listDeliveries({ subscriptionId: subscription.id })
-    expect(delivery).toMatchObject({ status: 'succeeded', attempts: 1, lastStatusCode: 200 })
-  })
+  it.each([
+    ['from the sending thread', true],
+    ['from the main thread', false],
+  ])(
+    'sends a Standard Webhooks request that the standardwebhooks library verifies (%s)',
+    async (_, sendThread) => {
+      const { hookline, receiver, subscription, insertDeal } = await setup({ sendThread })
+      const id = insertDeal('Signed deal')
+      await hookline.drain()
+      const [req] = await receiver.waitFor(1)
+      const headers = req!.headers as Record<string, string>
+      expect(headers['content-type']).toBe('application/json')
+      expect(headers['user-agent']).toMatch(/^Hookline\/\d+\.\d+\.\d+/)
+      const verified = new Webhook(subscription.secret).verify(req!.body, headers) as Record<
+        string,
+        any
+      >
+      expect(verified.type).toBe('NewOpportunity')
+      expect(verified.id).toBe(headers['webhook-id'])
+      expect(verified.id).toMatch(/^msg_/)
+      expect(new Date(verified.timestamp).toISOString()).toBe(verified.timestamp)
+      expect(verified.data).toMatchObject({ id, name: 'Signed deal', is_project: true })
+      expect(Number(headers['webhook-timestamp'])).toBeCloseTo(Date.now() / 1000, -1)
+      const [delivery] = await hookline.listDeliveries({ subscriptionId: subscription.id })
+      expect(delivery).toMatchObject({ status: 'succeeded', attempts: 1, lastStatusCode: 200 })
+    },
+  )
 
   it('retries on the schedule with the same webhook-id, then gives up as dead', async () => {
     const { hookline, receiver, subscription, clock, insertDeal } = await setup()
