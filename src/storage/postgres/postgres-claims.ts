@@ -32,38 +32,34 @@ export function postgresClaims(c: PostgresContext): ClaimsPart {
     async claimDeliveries(now, limit, leaseMs, exclude = [], perSubscription = limit) {
       // Each active subscription offers its oldest due deliveries, at most its own limit
       // (`max_concurrency`, else `perSubscription`) less what this claim already took
-      // from it, and at first only `fairShare`; the `limit` oldest
-      // of those are locked (SKIP LOCKED: another process holds them), leased and
-      // returned, in one statement. Offers are read without locks: only the rows kept are
-      // locked. A strictly ordered subscription offers only the head of its queue.
+      // from it, and at first only `fairShare`; the `limit` oldest of those are leased
+      // and returned, in one statement. Each offer skips the rows
+      // another process holds (SKIP LOCKED) and locks its own, so offering a fair share
+      // rather than each whole limit also keeps the rows locked near what is kept. A
+      // strictly ordered subscription offers only the head of its queue.
       const claim = async (wanted: number, taken: Map<string, number> | null) =>
         (
           await pool.query<ClaimRow>(
             leaseAndLoad(
               c,
-              `WITH offered AS (
-                 SELECT d.id, d.next_attempt_at, d.seq FROM ${t.subscriptions} s
-                 CROSS JOIN LATERAL (
-                   SELECT d.id, d.next_attempt_at, d.seq FROM ${t.deliveries} d
-                   WHERE d.subscription_id = s.id AND d.status IN ('pending', 'failed')
-                     AND d.next_attempt_at <= $1 AND (d.lease_until IS NULL OR d.lease_until <= $1)
-                     AND (s.ordering = 'concurrent' OR d.seq = (
-                       SELECT min(h.seq) FROM ${t.deliveries} h
-                       WHERE h.subscription_id = s.id AND h.status IN ('pending', 'failed')))
-                   ORDER BY d.next_attempt_at, d.seq
-                   LIMIT CASE WHEN $6::boolean
-                     THEN greatest(0, coalesce(s.max_concurrency, $5)
-                       - coalesce(($8::int[])[array_position($7::text[], s.id)], 0))
-                     ELSE least(coalesce(s.max_concurrency, $5), ${shareSql(c)}) END
-                 ) d
-                 WHERE s.status = 'active' AND NOT (s.id = ANY ($4::text[]))
+              `SELECT d.id FROM ${t.subscriptions} s
+               CROSS JOIN LATERAL (
+                 SELECT d.id, d.next_attempt_at, d.seq FROM ${t.deliveries} d
+                 WHERE d.subscription_id = s.id AND d.status IN ('pending', 'failed')
+                   AND d.next_attempt_at <= $1 AND (d.lease_until IS NULL OR d.lease_until <= $1)
+                   AND (s.ordering = 'concurrent' OR d.seq = (
+                     SELECT min(h.seq) FROM ${t.deliveries} h
+                     WHERE h.subscription_id = s.id AND h.status IN ('pending', 'failed')))
                  ORDER BY d.next_attempt_at, d.seq
-                 LIMIT $3::int
-               )
-               SELECT d.id FROM ${t.deliveries} d JOIN offered o ON o.id = d.id
-               WHERE d.status IN ('pending', 'failed') AND (d.lease_until IS NULL OR d.lease_until <= $1)
-               ORDER BY o.next_attempt_at, o.seq
-               FOR UPDATE OF d SKIP LOCKED`,
+                 LIMIT CASE WHEN $6::boolean
+                   THEN greatest(0, coalesce(s.max_concurrency, $5)
+                     - coalesce(($8::int[])[array_position($7::text[], s.id)], 0))
+                   ELSE least(coalesce(s.max_concurrency, $5), ${shareSql(c)}) END
+                 FOR UPDATE OF d SKIP LOCKED
+               ) d
+               WHERE s.status = 'active' AND NOT (s.id = ANY ($4::text[]))
+               ORDER BY d.next_attempt_at, d.seq
+               LIMIT $3::int`,
               `, ${shareSql(c)} AS share`,
             ),
             [
