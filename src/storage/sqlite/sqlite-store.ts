@@ -11,7 +11,6 @@ import { sqliteDeliveries } from './sqlite-deliveries.ts'
 import { migrateSqlite } from './sqlite-migrate.ts'
 import { sqliteOutbox } from './sqlite-outbox.ts'
 import { sqliteSubscriptions } from './sqlite-subscriptions.ts'
-import { startWalCheckpointer } from './wal-checkpointer.ts'
 
 export interface SqliteStoreOptions {
   /** A file path, or ':memory:'. */
@@ -35,8 +34,6 @@ export function openSqliteStore(
   // WAL + NORMAL survives a crash of any process; only an OS crash may lose the last commits.
   db.pragma('synchronous = NORMAL')
   db.pragma('foreign_keys = ON')
-  const stopCheckpointer =
-    options.filename === ':memory:' ? null : startWalCheckpointer(db, options.filename)
 
   const ctx = createSqliteContext(db)
   const { stmt } = ctx
@@ -60,7 +57,6 @@ export function openSqliteStore(
       db.exec(sql)
     },
     async close() {
-      await stopCheckpointer?.()
       if (db.open) db.close()
     },
 
