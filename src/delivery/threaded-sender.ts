@@ -4,6 +4,8 @@ import type { SendOptions, SendResult } from './http-sender.ts'
 import type { FromSender, SendWorkerData, ToSender } from './send-worker.ts'
 import type { TargetPolicyConfig } from './target-policy.ts'
 
+const threadEnded = (code: number) => new Error(`the sending thread ended (exit code ${code})`)
+
 interface Pending {
   readonly resolve: (result: SendResult) => void
   readonly reject: (error: Error) => void
@@ -47,9 +49,7 @@ export class ThreadedSender {
       }
       worker.on('message', ready)
       worker.once('error', reject)
-      worker.once('exit', (code) =>
-        reject(new Error(`the sending thread ended (exit code ${code})`)),
-      )
+      worker.once('exit', (code) => reject(threadEnded(code)))
     })
   }
 
@@ -106,7 +106,7 @@ export class ThreadedSender {
       this.#pending.clear()
     }
     worker.on('error', fail)
-    worker.on('exit', (code) => fail(new Error(`the sending thread ended (exit code ${code})`)))
+    worker.on('exit', (code) => fail(threadEnded(code)))
     this.#worker = worker
     return worker
   }

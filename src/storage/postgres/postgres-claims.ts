@@ -33,10 +33,10 @@ export function postgresClaims(c: PostgresContext): ClaimsPart {
       // Each active subscription offers its oldest due deliveries, at most its own limit
       // (`max_concurrency`, else `perSubscription`) less what this claim already took
       // from it, and at first only `fairShare`; the `limit` oldest of those are leased
-      // and returned, in one statement. Each offer skips the rows
-      // another process holds (SKIP LOCKED) and locks its own, so offering a fair share
-      // rather than each whole limit also keeps the rows locked near what is kept. A
-      // strictly ordered subscription offers only the head of its queue.
+      // and returned, in one statement. Each offer skips the rows another process holds
+      // (SKIP LOCKED) and locks its own, so offering a fair share rather than each whole
+      // limit also keeps the rows locked near what is kept. A strictly ordered
+      // subscription offers only the head of its queue.
       const claim = async (wanted: number, taken: Map<string, number> | null) =>
         (
           await pool.query<ClaimRow>(
