@@ -24,6 +24,11 @@ import { performList } from './events/perform-list.ts'
 import { HooklineEmitter, type HooklineEventMap } from './hookline-events.ts'
 import { newId } from './ids.ts'
 import { openStore } from './storage/open-store.ts'
+import { sqliteFile } from './storage/sqlite/sqlite-store.ts'
+import {
+  CHECKPOINT_INTERVAL_MS,
+  SAFETY_AUTOCHECKPOINT_PAGES,
+} from './storage/sqlite/wal-checkpoints.ts'
 import { DELIVERY_STATES, type DeliveryState } from './storage/states.ts'
 import type { Store } from './storage/store.ts'
 import type { AttemptResult, DeliveryFilter, HealthChange, RowId } from './storage/types.ts'
@@ -141,6 +146,7 @@ export class Hookline {
       // Zapier hook, say) must not queue behind a hung one for a connection.
       connectionsPerOrigin: d.connectionsPerOrigin ?? d.concurrency ?? 256,
     }
+    const file = sqliteFile(store)
     this.#sender =
       (d.sendThread ?? availableParallelism() > 1)
         ? new ThreadedSender({
@@ -150,6 +156,9 @@ export class Hookline {
               allowedTargets: d.allowedTargets,
               httpsOnly: d.httpsOnly,
             },
+            ...(file
+              ? { checkpoint: { filename: file.filename, intervalMs: CHECKPOINT_INTERVAL_MS } }
+              : {}),
           })
         : new HttpSender({ ...sending, policy: this.targetPolicy })
     this.#dispatcher = new Dispatcher({
@@ -310,14 +319,14 @@ export class Hookline {
       this.#consumer?.nudge()
       this.#dispatcher.nudge()
     }
-    const sqlite = this.store as { filename?: string; dataVersion?: () => number }
-    if (sqlite.filename && sqlite.filename !== ':memory:') {
+    const sqlite = sqliteFile(this.store)
+    if (sqlite) {
       // data_version moves only when another connection commits: Hookline's own writes,
       // which touch the WAL file too, wake nobody.
-      let seen = sqlite.dataVersion?.()
+      let seen = sqlite.dataVersion()
       this.#unwatch = watchSqliteWal(sqlite.filename, () => {
-        const version = sqlite.dataVersion?.()
-        if (version !== undefined && version === seen) return
+        const version = sqlite.dataVersion()
+        if (version === seen) return
         seen = version
         wake()
       })
@@ -326,7 +335,11 @@ export class Hookline {
     else if (this.store.onNotify) this.#unwatch = this.store.onNotify(wake)
     this.#consumer!.start()
     // The sending thread takes a few hundred ms to load: start it now, not at the first delivery.
-    if (this.#sender instanceof ThreadedSender) await this.#sender.start()
+    if (this.#sender instanceof ThreadedSender) {
+      await this.#sender.start()
+      // The thread checkpoints the WAL now; this connection only if the thread falls behind.
+      sqlite?.walAutoCheckpoint(SAFETY_AUTOCHECKPOINT_PAGES)
+    }
     this.#dispatcher.start()
     const prune = () =>
       this.prune().catch((error) => this.logger.error({ err: error }, 'retention:error'))

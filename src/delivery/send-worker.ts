@@ -1,5 +1,6 @@
 // The sending thread: signs and POSTs the deliveries the main thread hands it, and hands
 // back each response, so that HTTP and signing run beside the store's work, on another core.
+// With a SQLite store it also checkpoints the WAL (`wal-checkpoints.ts`).
 import { parentPort, workerData } from 'node:worker_threads'
 import type { DeliveryJob } from '../storage/types.ts'
 import { HttpSender, type SendResult } from './http-sender.ts'
@@ -10,6 +11,8 @@ export interface SendWorkerData {
   readonly timeoutMs: number
   readonly connectionsPerOrigin: number
   readonly policy: TargetPolicyConfig
+  /** A SQLite file whose WAL this thread checkpoints, off the store's connection. */
+  readonly checkpoint?: { readonly filename: string; readonly intervalMs: number }
 }
 
 /** Main thread → sending thread. */
@@ -29,6 +32,12 @@ const sender = new HttpSender({
   connectionsPerOrigin: data.connectionsPerOrigin,
   policy: new TargetPolicy(data.policy),
 })
+const stopCheckpoints = data.checkpoint
+  ? (await import('../storage/sqlite/wal-checkpoints.ts')).checkpointWal(
+      data.checkpoint.filename,
+      data.checkpoint.intervalMs,
+    )
+  : null
 
 // Responses that arrive in one turn of the event loop go back in one message.
 let done: [number, SendResult][] = []
@@ -45,6 +54,7 @@ function finished(seq: number, result: SendResult): void {
 
 port.on('message', (m: ToSender) => {
   if ('close' in m) {
+    stopCheckpoints?.()
     void sender.close().finally(() => post({ closed: true }))
     return
   }

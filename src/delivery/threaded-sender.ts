@@ -2,7 +2,6 @@ import { Worker } from 'node:worker_threads'
 import type { DeliveryJob } from '../storage/types.ts'
 import type { SendOptions, SendResult } from './http-sender.ts'
 import type { FromSender, SendWorkerData, ToSender } from './send-worker.ts'
-import type { TargetPolicyConfig } from './target-policy.ts'
 
 const threadEnded = (code: number) => new Error(`the sending thread ended (exit code ${code})`)
 
@@ -15,8 +14,9 @@ interface Pending {
  * Sends deliveries from a worker thread (`send-worker.ts`), with the same `send` as
  * `HttpSender`: signing, HTTP and reading responses leave the main thread to the store's
  * work. Jobs started in one turn go to the thread in one message, and its responses come
- * back the same way. The thread starts with `start()` (or the first send); if it dies, the attempts in it
- * fail (their leases run out and they are sent again) and the next send starts another.
+ * back the same way. The thread starts with `start()` (or the first send); if it dies, the
+ * attempts in it fail (their leases run out and they are sent again) and the next send
+ * starts another. Given a SQLite file (`checkpoint`), it also checkpoints its WAL.
  */
 export class ThreadedSender {
   #worker: Worker | null = null
@@ -25,7 +25,8 @@ export class ThreadedSender {
   #outbox: [number, DeliveryJob, number][] = []
 
   constructor(
-    private readonly options: Omit<SendOptions, 'policy'> & { readonly policy: TargetPolicyConfig },
+    private readonly options: Omit<SendOptions, 'policy'> &
+      Pick<SendWorkerData, 'policy' | 'checkpoint'>,
   ) {}
 
   send(job: DeliveryJob, nowMs: number): Promise<SendResult> {
@@ -85,6 +86,7 @@ export class ThreadedSender {
       timeoutMs: this.options.timeoutMs,
       connectionsPerOrigin: this.options.connectionsPerOrigin,
       policy: this.options.policy,
+      ...(this.options.checkpoint ? { checkpoint: this.options.checkpoint } : {}),
     }
     const worker = new Worker(new URL('./thread-boot.mjs', import.meta.url), {
       workerData: data,

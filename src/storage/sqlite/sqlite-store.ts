@@ -19,14 +19,27 @@ export interface SqliteStoreOptions {
   readonly busyTimeoutMs?: number
 }
 
+export interface SqliteStore extends Store {
+  readonly filename: string
+  /** Changes whenever another connection commits to the file. */
+  dataVersion(): number
+  /** After how many WAL pages this connection checkpoints (SQLite's default is 1,000). */
+  walAutoCheckpoint(pages: number): void
+}
+
+/** The store, if it is a SQLite file (not `:memory:`). */
+export function sqliteFile(store: Store): SqliteStore | null {
+  return 'walAutoCheckpoint' in store && (store as SqliteStore).filename !== ':memory:'
+    ? (store as SqliteStore)
+    : null
+}
+
 /**
  * The embedded store: one better-sqlite3 connection in WAL mode. The application (any
  * process, any client) writes the same file; its writes reach Hookline through the
  * capture triggers. One delivery process per database file.
  */
-export function openSqliteStore(
-  options: SqliteStoreOptions,
-): Store & { readonly filename: string; dataVersion(): number } {
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   if (options.filename !== ':memory:') mkdirSync(dirname(options.filename), { recursive: true })
   const db = new Database(options.filename)
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`)
@@ -39,10 +52,12 @@ export function openSqliteStore(
   const { stmt } = ctx
 
   const dataVersion = db.prepare('PRAGMA data_version').pluck()
-  const store: Store & { readonly filename: string; dataVersion(): number } = {
+  const store: SqliteStore = {
     filename: options.filename,
-    /** Changes whenever another connection commits to the file. */
     dataVersion: () => dataVersion.get() as number,
+    walAutoCheckpoint(pages) {
+      db.pragma(`wal_autocheckpoint = ${pages}`)
+    },
     capabilities: { multiProcess: false, dialect: 'sqlite' },
     description: `sqlite:${options.filename}`,
     ...sqliteOutbox(ctx),
