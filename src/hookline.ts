@@ -298,7 +298,11 @@ export class Hookline {
       emitter: this.#emitter,
       batchSize: c.batchSize ?? 500,
       pollIntervalMs: c.pollIntervalMs ?? 25,
-      onDeliveries: () => this.#dispatcher.nudge(),
+      leaseOffer: () => this.#dispatcher.leaseOffer(),
+      onDeliveries: (leased, made) =>
+        void this.#dispatcher
+          .accept(leased, made)
+          .catch((error) => this.logger.error({ err: error }, 'delivery:error')),
     })
   }
 

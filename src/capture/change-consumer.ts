@@ -7,7 +7,7 @@ import type { EventCatalog } from '../events/event-catalog.ts'
 import type { HooklineEmitter } from '../hookline-events.ts'
 import type { Store } from '../storage/store.ts'
 import { isTransientError } from '../storage/transient-error.ts'
-import type { Change, NewMessage } from '../storage/types.ts'
+import type { Change, DeliveryJob, LeaseOffer, NewMessage } from '../storage/types.ts'
 import type { TrackingPlan, Triggered } from '../tracking/tracking-plan.ts'
 import { WorkLoop } from './work-loop.ts'
 
@@ -22,8 +22,10 @@ export interface ChangeConsumerOptions {
   readonly batchSize: number
   /** Longest sleep between looks at the change log. */
   readonly pollIntervalMs: number
-  /** Called after a batch produced deliveries (wakes the dispatcher). */
-  readonly onDeliveries: () => void
+  /** What the dispatcher can take at once, offered to the outbox step (`LeaseOffer`). */
+  readonly leaseOffer?: () => LeaseOffer | null
+  /** Called after a batch produced deliveries, with those leased to this process. */
+  readonly onDeliveries: (leased: readonly DeliveryJob[], made: number) => void
 }
 
 const MIN_POLL_MS = 2
@@ -112,13 +114,17 @@ export class ChangeConsumer {
       consumed.push(change.id)
       messages.push(...result)
     }
-    const deliveries = await this.o.store.commitChanges(consumed, messages)
+    const { deliveries, leased } = await this.o.store.commitChanges(
+      consumed,
+      messages,
+      messages.length > 0 ? this.o.leaseOffer?.() : null,
+    )
     this.o.emitter.emit('change:processed', {
       changes: consumed.length,
       messages: messages.length,
       deliveries,
     })
-    if (deliveries > 0) this.o.onDeliveries()
+    if (deliveries > 0) this.o.onDeliveries(leased, deliveries)
     return changes.length
   }
 

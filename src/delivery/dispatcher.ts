@@ -3,7 +3,7 @@ import { WorkLoop } from '../capture/work-loop.ts'
 import type { Clock } from '../clock.ts'
 import type { HooklineEmitter } from '../hookline-events.ts'
 import type { Store } from '../storage/store.ts'
-import type { AttemptResult, DeliveryJob, HealthChange } from '../storage/types.ts'
+import type { AttemptResult, DeliveryJob, HealthChange, LeaseOffer } from '../storage/types.ts'
 import type { HttpSender } from './http-sender.ts'
 import { decideOutcome, type OutcomePolicy } from './outcome.ts'
 
@@ -56,7 +56,10 @@ export class Dispatcher {
   readonly #ready = new Map<string, DeliveryJob[]>()
   /** The limits of subscriptions that set their own, as their claimed jobs said. */
   readonly #limits = new Map<string, number>()
+  #running = false
   #stopping = false
+  /** The last claim took everything due (nothing older waits in the store). */
+  #caughtUp = false
   /** Stopped without recording everything: stop retrying the write. */
   #abandoned = false
   #claimSize: number
@@ -75,12 +78,14 @@ export class Dispatcher {
   }
 
   start(): void {
+    this.#running = true
     this.#loop.start()
   }
 
   /** Stops claiming, hands back what waits unsent, waits for the attempts in flight, and records them. */
   async stop(): Promise<void> {
     this.#stopping = true
+    this.#running = false
     await this.#loop.stop()
     const unsent = [...this.#ready.values()].flat().map((job) => job.id)
     this.#ready.clear()
@@ -127,26 +132,17 @@ export class Dispatcher {
     const free = this.o.concurrency - this.#inFlight
     if (free <= 0 || (this.#inFlight > 0 && free < this.o.concurrency / 4))
       return { started: 0, more: false, full: true }
-    const saturated = [...this.#perSubscription]
-      .filter(([id, n]) => n >= this.#limit(id) && this.#queued(id) >= this.#queueCap(id))
-      .map(([id]) => id)
     const limit = Math.min(free, this.#claimSize)
     const jobs = await this.o.store.claimDeliveries(
       this.o.clock.now(),
       limit,
       this.o.leaseMs,
-      saturated,
+      this.#saturated(),
       this.o.perSubscriptionConcurrency,
     )
-    const handBack: string[] = []
-    for (const job of jobs) {
-      const sub = job.subscriptionId
-      if (job.maxConcurrency === null) this.#limits.delete(sub)
-      else this.#limits.set(sub, job.maxConcurrency)
-      if ((this.#perSubscription.get(sub) ?? 0) < this.#limit(sub)) this.#start(job)
-      else if (this.#queued(sub) < this.#queueCap(sub)) this.#enqueue(job)
-      else handBack.push(job.id)
-    }
+    // Everything due was claimed: what the outbox step makes next may skip the claim.
+    this.#caughtUp = jobs.length < limit
+    const handBack = this.#take(jobs)
     if (handBack.length > 0) await this.o.store.releaseDeliveries(handBack)
     const started = jobs.length - handBack.length
     // When most of a claim came back (the due work sits with few subscriptions), claim
@@ -157,6 +153,58 @@ export class Dispatcher {
         ? Math.max(1, started * 2)
         : Math.min(this.o.concurrency, this.#claimSize * 2)
     return { started, more: jobs.length === limit && started === jobs.length }
+  }
+
+  /**
+   * What the outbox step may lease to this process as it creates deliveries (its free
+   * slots), sparing their claim; null while earlier due work waits in the store, which
+   * claims take first, oldest first.
+   */
+  leaseOffer(): LeaseOffer | null {
+    const free = this.o.concurrency - this.#inFlight
+    if (!this.#running || !this.#caughtUp || free <= 0) return null
+    return {
+      now: this.o.clock.now(),
+      limit: free,
+      leaseMs: this.o.leaseMs,
+      exclude: this.#saturated(),
+      perSubscription: this.o.perSubscriptionConcurrency,
+    }
+  }
+
+  /**
+   * Takes the deliveries the outbox step leased to this process (`leaseOffer`) and hands
+   * back what it cannot hold; `made` deliveries were created in all, and any it did not
+   * lease wait for a claim.
+   */
+  async accept(leased: readonly DeliveryJob[], made: number): Promise<void> {
+    if (made > leased.length) {
+      this.#caughtUp = false
+      this.#loop.nudge()
+    }
+    const handBack = this.#stopping ? leased.map((job) => job.id) : this.#take(leased)
+    if (handBack.length > 0) await this.o.store.releaseDeliveries(handBack)
+  }
+
+  /** Subscriptions with every slot and their queue full: left out of claims and leases. */
+  #saturated(): string[] {
+    return [...this.#perSubscription]
+      .filter(([id, n]) => n >= this.#limit(id) && this.#queued(id) >= this.#queueCap(id))
+      .map(([id]) => id)
+  }
+
+  /** Starts or queues leased deliveries within the limits; returns the ids to hand back. */
+  #take(jobs: readonly DeliveryJob[]): string[] {
+    const handBack: string[] = []
+    for (const job of jobs) {
+      const sub = job.subscriptionId
+      if (job.maxConcurrency === null) this.#limits.delete(sub)
+      else this.#limits.set(sub, job.maxConcurrency)
+      if ((this.#perSubscription.get(sub) ?? 0) < this.#limit(sub)) this.#start(job)
+      else if (this.#queued(sub) < this.#queueCap(sub)) this.#enqueue(job)
+      else handBack.push(job.id)
+    }
+    return handBack
   }
 
   /** Sends one claimed delivery now and records it; resolves with its outcome (test sends). */

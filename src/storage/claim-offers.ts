@@ -1,4 +1,5 @@
-import type { JobRow } from './rows.ts'
+import type { JobRow, SubscriptionRow } from './rows.ts'
+import type { LeaseOffer } from './types.ts'
 
 /**
  * How many deliveries each subscription offers a claim at first: twice its fair share of
@@ -32,4 +33,24 @@ export function mayHaveMore(
     const n = taken.get(r.subscription_id) ?? 0
     return n >= share && n < (r.max_concurrency ?? defaultLimit)
   })
+}
+
+/**
+ * Decides, delivery by delivery in the order an outbox step creates them, which it leases
+ * under `offer` (the rule that `write_messages` applies in SQL on PostgreSQL).
+ */
+export function leasePicker(
+  offer: LeaseOffer,
+): (s: Pick<SubscriptionRow, 'id' | 'ordering' | 'max_concurrency'>) => boolean {
+  const exclude = new Set(offer.exclude)
+  const taken = new Map<string, number>()
+  let left = offer.limit
+  return (s) => {
+    if (left <= 0 || s.ordering !== 'concurrent' || exclude.has(s.id)) return false
+    const n = taken.get(s.id) ?? 0
+    if (n >= (s.max_concurrency ?? offer.perSubscription)) return false
+    taken.set(s.id, n + 1)
+    left--
+    return true
+  }
 }

@@ -2,12 +2,14 @@ import type {
   Attempt,
   AttemptResult,
   Change,
+  Committed,
   Db,
   Delivery,
   DeliveryFilter,
   DeliveryJob,
   FailedChange,
   HealthChange,
+  LeaseOffer,
   Message,
   NewMessage,
   NewSubscription,
@@ -59,12 +61,14 @@ export interface Store {
    * In one transaction: stores the messages, creates one delivery per active
    * subscription of each message's event, and marks the changes consumed. This is the
    * outbox step: a crash before it leaves the changes to be read again, after it leaves
-   * nothing to redo.
+   * nothing to redo. With a `lease` offer, some of the new deliveries are leased to this
+   * process in the same transaction and returned ready to send.
    */
   commitChanges(
     consumedChangeIds: readonly number[],
     messages: readonly NewMessage[],
-  ): Promise<number>
+    lease?: LeaseOffer | null,
+  ): Promise<Committed>
   /** Sets a change aside after its handler failed, so it does not block the others. */
   failChange(changeId: number, error: string): Promise<void>
   /** The changes set aside, oldest first, with the error that stopped each. */

@@ -95,6 +95,27 @@ export interface NewMessage {
   readonly onlyDeliveryId?: string
 }
 
+/**
+ * What this process can send at once (the dispatcher's free slots), offered to the outbox
+ * step: of the deliveries it creates, it leases up to `limit` (at most each subscription's
+ * own limit, else `perSubscription`; none of `exclude`'s, nor of strictly ordered
+ * subscriptions) to this process and returns them ready to send, sparing the claim that
+ * would otherwise lease them again.
+ */
+export interface LeaseOffer {
+  readonly now: number
+  readonly limit: number
+  readonly leaseMs: number
+  readonly exclude: readonly string[]
+  readonly perSubscription: number
+}
+
+/** What an outbox step made: how many deliveries, and those leased to this process. */
+export interface Committed {
+  readonly deliveries: number
+  readonly leased: readonly DeliveryJob[]
+}
+
 export interface Message {
   readonly id: string
   readonly event: string

@@ -227,7 +227,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
           changes.map((c) => c.id),
           [message('ItemAdded'), message('ItemAdded')],
         )
-        expect(made).toBe(4)
+        expect(made).toEqual({ deliveries: 4, leased: [] })
         expect(await store.readChanges(10)).toEqual([])
         expect(await store.countPendingChanges()).toBe(0)
         expect(await store.countMessages('ItemAdded')).toBe(2)
@@ -236,6 +236,56 @@ export function storeContract(name: string, factory: StoreFactory): void {
         expect(listed.map((d) => d.subscriptionId).sort()).toEqual([a.id, a.id, b.id, b.id].sort())
         expect(listed.every((d) => d.status === 'pending' && d.attempts === 0)).toBe(true)
         expect(listed.every((d) => d.nextAttemptAt === T0)).toBe(true)
+      })
+
+      it('leases what the offer allows to the committing process, ready to send', async () => {
+        const [a, b, strict, busy] = [
+          await subscribe('ItemAdded'),
+          await subscribe('ItemAdded'),
+          await subscribe('ItemAdded'),
+          await subscribe('ItemAdded'),
+        ]
+        await store.updateSubscription(b.id, { maxConcurrency: 1 }, T0)
+        await store.updateSubscription(strict.id, { ordering: 'strict' }, T0)
+        const messages = [message('ItemAdded'), message('ItemAdded'), message('ItemAdded')]
+        const offer = { now: T0, leaseMs: 60_000, exclude: [busy.id] }
+        const { deliveries, leased } = await store.commitChanges([], messages, {
+          ...offer,
+          limit: 3,
+          perSubscription: 2,
+        })
+        expect(deliveries).toBe(12)
+        // In creation order: a and b for the first message, a for the second (b is at its
+        // own limit of 1, a then at the offer's 2); the strict and the excluded get none.
+        const [first, second] = messages
+        const pairs = (jobs: readonly { messageId: string; subscriptionId: string }[]) =>
+          jobs.map((j) => `${j.messageId} ${j.subscriptionId}`).sort()
+        expect(pairs(leased)).toEqual(
+          pairs([
+            { messageId: first!.id, subscriptionId: a.id },
+            { messageId: first!.id, subscriptionId: b.id },
+            { messageId: second!.id, subscriptionId: a.id },
+          ]),
+        )
+        expect(leased[2]!.messageId).toBe(second!.id)
+        expect(leased[2]).toMatchObject({
+          event: 'ItemAdded',
+          body: second!.body,
+          targetUrl: a.targetUrl,
+          secrets: [a.secret],
+          headers: a.headers,
+          attempts: 0,
+          maxConcurrency: null,
+        })
+        expect(leased.find((j) => j.subscriptionId === b.id)!.maxConcurrency).toBe(1)
+        // Leased rows are this process's until their lease ends; a claim takes the rest,
+        // each subscription within its own limit: a 1, b 1, the strict one its head, busy 3.
+        const leasedIds = leased.map((j) => j.id)
+        const claimed = await store.claimDeliveries(T0, 100, 1000)
+        expect(claimed.filter((j) => leasedIds.includes(j.id))).toEqual([])
+        expect(claimed).toHaveLength(6)
+        const later = await store.claimDeliveries(T0 + 60_000, 100, 1000)
+        expect(later.map((j) => j.id)).toEqual(expect.arrayContaining(leasedIds))
       })
 
       it('is all or nothing', async () => {

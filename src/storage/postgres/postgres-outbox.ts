@@ -1,24 +1,27 @@
 import { HooklineError } from '../../errors.ts'
-import { type ChangeRow, toChange, toFailedChange } from '../rows.ts'
+import { type ChangeRow, type JobRow, toChange, toFailedChange, toJob } from '../rows.ts'
 import type { OutboxPart } from '../store-parts.ts'
-import type { NewMessage } from '../types.ts'
+import type { Committed, LeaseOffer, NewMessage } from '../types.ts'
 import type { PostgresContext } from './postgres-context.ts'
 import { quoteIdent } from './postgres-sql.ts'
 
 /**
  * Consumes the changes (when given), stores the messages, fans each out to the active
- * subscriptions of its event (or to its one subscription), and notifies other Hookline
- * processes: one call of the `write_messages` function (migration 004), one round trip.
- * Returns the deliveries made.
+ * subscriptions of its event (or to its one subscription), leases some of the new
+ * deliveries under `lease`, and notifies other Hookline processes of the rest: one call of
+ * the `write_messages` function (migrations 004, 010), one round trip. Returns the
+ * deliveries made and those leased.
  */
 async function writeMessages(
   c: PostgresContext,
   changeIds: readonly number[] | null,
   messages: readonly NewMessage[],
-): Promise<number> {
+  lease: LeaseOffer | null = null,
+): Promise<Committed> {
   try {
-    const { rows } = await c.pool.query<{ made: number }>(
-      `SELECT ${quoteIdent(c.schema)}.write_messages($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9, $10) AS made`,
+    const { rows } = await c.pool.query<{ made: number; leased: Omit<JobRow, 'body'>[] }>(
+      `SELECT * FROM ${quoteIdent(c.schema)}.write_messages($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9, $10,
+         $11::bigint, $12::int, $13::int, $14::text[])`,
       [
         changeIds,
         messages.map((m) => m.id),
@@ -30,11 +33,19 @@ async function writeMessages(
         messages.map((m) => (m.onlySubscriptionId && m.onlyDeliveryId) || null),
         c.channel,
         c.instance,
+        lease ? lease.now + lease.leaseMs : null,
+        lease?.limit ?? 0,
+        lease?.perSubscription ?? 0,
+        lease?.exclude ?? [],
       ],
     )
     const made = Number(rows[0]?.made ?? 0)
     c.growth.wrote(made)
-    return made
+    const bodies = new Map(messages.map((m) => [m.id, m.body]))
+    const leased = (rows[0]?.leased ?? []).map((r) =>
+      toJob({ ...r, body: bodies.get(r.message_id)! }, lease!.now),
+    )
+    return { deliveries: made, leased }
   } catch (error) {
     const e = error as { code?: string; message?: string }
     if (e.code === 'HL001')
@@ -54,10 +65,10 @@ export function postgresOutbox(c: PostgresContext): OutboxPart {
       )
       return rows.map(toChange)
     },
-    async commitChanges(consumedChangeIds, messages) {
+    async commitChanges(consumedChangeIds, messages, lease) {
       // The changes are deleted first, which locks them: a second consumer (one that lost
       // the lead without knowing) finds them gone and its whole call rolls back.
-      return writeMessages(c, consumedChangeIds, messages)
+      return writeMessages(c, consumedChangeIds, messages, lease)
     },
     async failChange(changeId, error) {
       await pool.query(`UPDATE ${t.changes} SET error = $1 WHERE id = $2`, [error, changeId])
@@ -77,7 +88,7 @@ export function postgresOutbox(c: PostgresContext): OutboxPart {
       return rowCount ?? 0
     },
     async insertMessages(messages) {
-      return writeMessages(c, null, messages)
+      return (await writeMessages(c, null, messages)).deliveries
     },
     async countPendingChanges() {
       const { rows } = await pool.query<{ n: number }>(

@@ -1,48 +1,78 @@
 import { newId } from '../../ids.ts'
-import { type ChangeRow, toChange, toFailedChange } from '../rows.ts'
+import { leasePicker } from '../claim-offers.ts'
+import {
+  type ChangeRow,
+  type JobRow,
+  type SubscriptionRow,
+  toChange,
+  toFailedChange,
+  toJob,
+} from '../rows.ts'
 import type { OutboxPart } from '../store-parts.ts'
-import type { NewMessage } from '../types.ts'
+import type { Committed, DeliveryJob, LeaseOffer, NewMessage } from '../types.ts'
 import type { SqliteContext } from './sqlite-context.ts'
 
-/** Stores messages and fans each out to its subscriptions; returns the deliveries made. */
-function writeMessages({ stmt }: SqliteContext, messages: readonly NewMessage[]): number {
-  const activeByEvent = new Map<string, string[]>()
+/** An active subscription as the outbox step fans out to it (and leases to it). */
+type Target = Omit<
+  JobRow,
+  'id' | 'message_id' | 'subscription_id' | 'event' | 'attempts' | 'body'
+> &
+  Pick<SubscriptionRow, 'id' | 'ordering'>
+
+/**
+ * Stores messages and fans each out to its subscriptions; leases some of the new
+ * deliveries under `lease` (`leasePicker`). Returns the deliveries made and those leased.
+ */
+function writeMessages(
+  { stmt }: SqliteContext,
+  messages: readonly NewMessage[],
+  lease: LeaseOffer | null = null,
+): Committed {
+  const activeByEvent = new Map<string, Target[]>()
+  const pick = lease ? leasePicker(lease) : null
+  const leased: DeliveryJob[] = []
   let deliveries = 0
   for (const m of messages) {
     stmt(
       'INSERT INTO hookline_messages (id, event, row_id, body, created_at) VALUES (?, ?, ?, ?, ?)',
     ).run(m.id, m.event, m.rowId, m.body, m.createdAt)
-    let targets: string[]
-    if (m.onlySubscriptionId) targets = [m.onlySubscriptionId]
+    let targets: readonly (Target | { id: string })[]
+    if (m.onlySubscriptionId) targets = [{ id: m.onlySubscriptionId }]
     else {
       let active = activeByEvent.get(m.event)
       if (!active) {
         active = stmt(
-          "SELECT id FROM hookline_subscriptions WHERE event = ? AND status = 'active' ORDER BY id",
-        )
-          .pluck()
-          .all(m.event) as string[]
+          `SELECT id, ordering, target_url, secret, previous_secret, previous_secret_expires_at, headers, max_concurrency
+           FROM hookline_subscriptions WHERE event = ? AND status = 'active' ORDER BY id`,
+        ).all(m.event) as Target[]
         activeByEvent.set(m.event, active)
       }
       targets = active
     }
-    for (const subscriptionId of targets) {
+    for (const target of targets) {
+      const id = (m.onlySubscriptionId && m.onlyDeliveryId) || newId('dlv', m.createdAt)
+      const take = lease && pick && 'ordering' in target && pick(target)
       stmt(
-        `INSERT INTO hookline_deliveries (id, message_id, subscription_id, event, status, attempts, next_attempt_at, created_at, updated_at)
-         VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?)`,
+        `INSERT INTO hookline_deliveries (id, message_id, subscription_id, event, status, attempts, next_attempt_at, lease_until, created_at, updated_at)
+         VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)`,
       ).run(
-        (m.onlySubscriptionId && m.onlyDeliveryId) || newId('dlv', m.createdAt),
+        id,
         m.id,
-        subscriptionId,
+        target.id,
         m.event,
         m.createdAt,
+        take ? lease.now + lease.leaseMs : null,
         m.createdAt,
         m.createdAt,
       )
+      if (take) {
+        const row = { ...target, id, message_id: m.id, subscription_id: target.id }
+        leased.push(toJob({ ...row, event: m.event, attempts: 0, body: m.body }, lease.now))
+      }
       deliveries++
     }
   }
-  return deliveries
+  return { deliveries, leased }
 }
 
 export function sqliteOutbox(c: SqliteContext): OutboxPart {
@@ -54,9 +84,9 @@ export function sqliteOutbox(c: SqliteContext): OutboxPart {
       ).all(limit) as ChangeRow[]
       return rows.map(toChange)
     },
-    async commitChanges(consumedChangeIds, messages) {
+    async commitChanges(consumedChangeIds, messages, lease) {
       return tx(() => {
-        const made = writeMessages(c, messages)
+        const made = writeMessages(c, messages, lease)
         const del = stmt('DELETE FROM hookline_changes WHERE id = ?')
         for (const id of consumedChangeIds) del.run(id)
         return made
@@ -78,7 +108,7 @@ export function sqliteOutbox(c: SqliteContext): OutboxPart {
       ).run({ all: ids ? 0 : 1, ids: JSON.stringify(ids ?? []) }).changes
     },
     async insertMessages(messages) {
-      return tx(() => writeMessages(c, messages))
+      return tx(() => writeMessages(c, messages).deliveries)
     },
     async countPendingChanges() {
       return stmt('SELECT count(*) FROM hookline_changes WHERE error IS NULL')
