@@ -300,9 +300,10 @@ export class Hookline {
       pollIntervalMs: c.pollIntervalMs ?? 25,
       leaseOffer: () => this.#dispatcher.leaseOffer(),
       onDeliveries: (leased, made) =>
-        void this.#dispatcher
-          .accept(leased, made)
-          .catch((error) => this.logger.error({ err: error }, 'delivery:error')),
+        void this.#dispatcher.accept(leased, made).catch((error) => {
+          this.logger.error({ err: error }, 'delivery:error')
+          this.#emitter.emit('delivery:error', error)
+        }),
     })
   }
 
@@ -340,9 +341,11 @@ export class Hookline {
     this.#consumer!.start()
     // The sending thread takes a few hundred ms to load: start it now, not at the first delivery.
     if (this.#sender instanceof ThreadedSender) {
-      await this.#sender.start()
+      const { checkpoints } = await this.#sender.start()
       // The thread checkpoints the WAL now; this connection only if the thread falls behind.
-      sqlite?.walAutoCheckpoint(SAFETY_AUTOCHECKPOINT_PAGES)
+      if (checkpoints === true) sqlite?.walAutoCheckpoint(SAFETY_AUTOCHECKPOINT_PAGES)
+      else if (checkpoints)
+        this.logger.warn({ reason: checkpoints }, 'sqlite:checkpoint-thread-failed')
     }
     this.#dispatcher.start()
     const prune = () =>

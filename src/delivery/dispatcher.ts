@@ -58,8 +58,14 @@ export class Dispatcher {
   readonly #limits = new Map<string, number>()
   #running = false
   #stopping = false
-  /** The last claim took everything due (nothing older waits in the store). */
+  /**
+   * The last claim came back short: of the subscriptions it asked, only those in
+   * `#behind` (left out, or given their whole limit) may still have due work in the store.
+   */
   #caughtUp = false
+  readonly #behind = new Set<string>()
+  /** Moves when an outbox step leaves deliveries to claims (`accept`). */
+  #epoch = 0
   /** Stopped without recording everything: stop retrying the write. */
   #abandoned = false
   #claimSize: number
@@ -133,17 +139,19 @@ export class Dispatcher {
     if (free <= 0 || (this.#inFlight > 0 && free < this.o.concurrency / 4))
       return { started: 0, more: false, full: true }
     const limit = Math.min(free, this.#claimSize)
+    const saturated = this.#saturated()
+    const epoch = this.#epoch
     const jobs = await this.o.store.claimDeliveries(
       this.o.clock.now(),
       limit,
       this.o.leaseMs,
-      this.#saturated(),
+      saturated,
       this.o.perSubscriptionConcurrency,
     )
-    // Everything due was claimed: what the outbox step makes next may skip the claim.
-    this.#caughtUp = jobs.length < limit
+    this.#noteClaim(jobs, limit, saturated, epoch)
     const handBack = this.#take(jobs)
-    if (handBack.length > 0) await this.o.store.releaseDeliveries(handBack)
+    for (const job of handBack) this.#behind.add(job.subscriptionId)
+    if (handBack.length > 0) await this.o.store.releaseDeliveries(handBack.map((job) => job.id))
     const started = jobs.length - handBack.length
     // When most of a claim came back (the due work sits with few subscriptions), claim
     // less next time; when all of it was used, claim more. Big claims that are mostly
@@ -167,7 +175,7 @@ export class Dispatcher {
       now: this.o.clock.now(),
       limit: free,
       leaseMs: this.o.leaseMs,
-      exclude: this.#saturated(),
+      exclude: [...new Set([...this.#saturated(), ...this.#behind])],
       perSubscription: this.o.perSubscriptionConcurrency,
     }
   }
@@ -178,12 +186,34 @@ export class Dispatcher {
    * lease wait for a claim.
    */
   async accept(leased: readonly DeliveryJob[], made: number): Promise<void> {
-    if (made > leased.length) {
+    const handBack = this.#stopping ? leased : this.#take(leased)
+    if (made > leased.length - handBack.length) {
       this.#caughtUp = false
+      this.#epoch++
       this.#loop.nudge()
     }
-    const handBack = this.#stopping ? leased.map((job) => job.id) : this.#take(leased)
-    if (handBack.length > 0) await this.o.store.releaseDeliveries(handBack)
+    if (handBack.length > 0) await this.o.store.releaseDeliveries(handBack.map((job) => job.id))
+  }
+
+  /**
+   * After a claim: a claim that came back full may have left anything behind; one that
+   * came back short left behind at most the subscriptions it did not ask (`exclude`) and
+   * those it gave their whole limit. A claim that raced an outbox step's leftovers
+   * (`epoch` moved) tells nothing.
+   */
+  #noteClaim(jobs: readonly DeliveryJob[], limit: number, exclude: string[], epoch: number): void {
+    if (epoch !== this.#epoch) return
+    this.#caughtUp = jobs.length < limit
+    this.#behind.clear()
+    if (!this.#caughtUp) return
+    for (const id of exclude) this.#behind.add(id)
+    const taken = new Map<string, number>()
+    for (const job of jobs) {
+      const n = (taken.get(job.subscriptionId) ?? 0) + 1
+      taken.set(job.subscriptionId, n)
+      if (n >= (job.maxConcurrency ?? this.o.perSubscriptionConcurrency))
+        this.#behind.add(job.subscriptionId)
+    }
   }
 
   /** Subscriptions with every slot and their queue full: left out of claims and leases. */
@@ -193,16 +223,21 @@ export class Dispatcher {
       .map(([id]) => id)
   }
 
-  /** Starts or queues leased deliveries within the limits; returns the ids to hand back. */
-  #take(jobs: readonly DeliveryJob[]): string[] {
-    const handBack: string[] = []
+  /**
+   * Starts or queues leased deliveries within the limits; returns those to hand back.
+   * (A claim and an outbox step's leases may arrive together for the same free slots.)
+   */
+  #take(jobs: readonly DeliveryJob[]): readonly DeliveryJob[] {
+    const handBack: DeliveryJob[] = []
     for (const job of jobs) {
       const sub = job.subscriptionId
       if (job.maxConcurrency === null) this.#limits.delete(sub)
       else this.#limits.set(sub, job.maxConcurrency)
-      if ((this.#perSubscription.get(sub) ?? 0) < this.#limit(sub)) this.#start(job)
-      else if (this.#queued(sub) < this.#queueCap(sub)) this.#enqueue(job)
-      else handBack.push(job.id)
+      if ((this.#perSubscription.get(sub) ?? 0) < this.#limit(sub)) {
+        if (this.#inFlight < this.o.concurrency) this.#start(job)
+        else handBack.push(job)
+      } else if (this.#queued(sub) < this.#queueCap(sub)) this.#enqueue(job)
+      else handBack.push(job)
     }
     return handBack
   }

@@ -2,6 +2,7 @@
 // back each response, so that HTTP and signing run beside the store's work, on another core.
 // With a SQLite store it also checkpoints the WAL (`wal-checkpoints.ts`).
 import { parentPort, workerData } from 'node:worker_threads'
+import { asError } from '../errors.ts'
 import type { DeliveryJob } from '../storage/types.ts'
 import { HttpSender, type SendResult } from './http-sender.ts'
 import { TargetPolicy, type TargetPolicyConfig } from './target-policy.ts'
@@ -21,7 +22,11 @@ export type ToSender =
   | { readonly close: true }
 /** Sending thread → main thread. */
 export type FromSender =
-  | { readonly ready: true }
+  | {
+      readonly ready: true
+      /** Whether it checkpoints the WAL it was given, or why it could not. */
+      readonly checkpoints: boolean | string
+    }
   | { readonly results: readonly (readonly [seq: number, result: SendResult])[] }
   | { readonly closed: true }
 
@@ -32,12 +37,18 @@ const sender = new HttpSender({
   connectionsPerOrigin: data.connectionsPerOrigin,
   policy: new TargetPolicy(data.policy),
 })
-const stopCheckpoints = data.checkpoint
-  ? (await import('../storage/sqlite/wal-checkpoints.ts')).checkpointWal(
-      data.checkpoint.filename,
-      data.checkpoint.intervalMs,
-    )
-  : null
+let stopCheckpoints: (() => void) | null = null
+let checkpoints: boolean | string = false
+if (data.checkpoint) {
+  // Sending does not depend on it: a thread that cannot checkpoint says why and sends.
+  try {
+    const { checkpointWal } = await import('../storage/sqlite/wal-checkpoints.ts')
+    stopCheckpoints = checkpointWal(data.checkpoint.filename, data.checkpoint.intervalMs)
+    checkpoints = true
+  } catch (error) {
+    checkpoints = asError(error).message
+  }
+}
 
 // Responses that arrive in one turn of the event loop go back in one message.
 let done: [number, SendResult][] = []
@@ -61,4 +72,4 @@ port.on('message', (m: ToSender) => {
   for (const [seq, job, nowMs] of m.jobs)
     void sender.send(job, nowMs).then((result) => finished(seq, result))
 })
-post({ ready: true })
+post({ ready: true, checkpoints })

@@ -38,15 +38,18 @@ export class ThreadedSender {
     return new Promise((resolve, reject) => this.#pending.set(seq, { resolve, reject }))
   }
 
-  /** Starts the thread; resolves once it is ready to send (a thread that fails to start rejects). */
-  start(): Promise<void> {
+  /**
+   * Starts the thread; resolves once it is ready to send, with whether it checkpoints the
+   * WAL it was given (or why not). A thread that fails to start rejects.
+   */
+  start(): Promise<{ checkpoints: boolean | string }> {
     const worker = this.#thread()
     return new Promise((resolve, reject) => {
       const ready = (m: FromSender) => {
         if (!('ready' in m)) return
         worker.off('message', ready)
         if (this.#pending.size === 0) worker.unref()
-        resolve()
+        resolve({ checkpoints: m.checkpoints })
       }
       worker.on('message', ready)
       worker.once('error', reject)

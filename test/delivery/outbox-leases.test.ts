@@ -52,34 +52,43 @@ describe('deliveries leased by the outbox step', () => {
 })
 
 describe('the outbox step is offered leases', () => {
-  it('only once a claim took everything due: older due work is claimed first', async () => {
+  it('for no subscription whose older due work still waits in the store', async () => {
     const store = openSqliteStore({ filename: tempDbPath(tempDir()) })
     await store.migrate()
     const now = Date.now()
-    await store.createSubscription({
-      id: newId('sub', now),
-      event: 'Ping',
-      targetUrl: 'http://127.0.0.1:9/ping',
-      secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
-      headers: {},
-      now,
-    })
-    const messages = Array.from({ length: 5 }, (_, i) => ({
-      id: newId('msg', now),
-      event: 'Ping',
-      rowId: i,
-      body: '{}',
-      createdAt: now,
-    }))
-    await store.insertMessages(messages)
+    const subscribe = async (name: string) =>
+      (
+        await store.createSubscription({
+          id: newId('sub', now),
+          event: name,
+          targetUrl: `http://127.0.0.1:9/${name}`,
+          secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+          headers: {},
+          now,
+        })
+      ).subscription.id
+    const busy = await subscribe('Busy')
+    await subscribe('Quiet')
+    // Ten due for one subscription: more than its 2 slots and queue of 4 can hold.
+    await store.insertMessages(
+      Array.from({ length: 10 }, (_, i) => ({
+        id: newId('msg', now),
+        event: 'Busy',
+        rowId: i,
+        body: '{}',
+        createdAt: now,
+      })),
+    )
     const answers: (() => void)[] = []
+    let sent = 0
     const sender = {
       send: () =>
-        new Promise<SendResult>((resolve) =>
+        new Promise<SendResult>((resolve) => {
+          sent++
           answers.push(() =>
             resolve({ statusCode: 200, headers: {}, body: '', error: null, durationMs: 1 }),
-          ),
-        ),
+          )
+        }),
     }
     const dispatcher = new Dispatcher({
       store,
@@ -88,24 +97,25 @@ describe('the outbox step is offered leases', () => {
       logger: pino({ level: 'silent' }),
       emitter: new HooklineEmitter(),
       policy: { schedule: DEFAULT_RETRY_SCHEDULE, retryAfterMaxMs: 60_000 },
-      concurrency: 2,
+      concurrency: 8,
       perSubscriptionConcurrency: 2,
       leaseMs: 60_000,
       pollIntervalMs: 20,
     })
     expect(dispatcher.leaseOffer()).toBeNull()
     dispatcher.start()
-    // Two of five claimed: three wait in the store, so new deliveries are not leased ahead.
-    await until(() => answers.length === 2)
-    expect(dispatcher.leaseOffer()).toBeNull()
-    for (const answer of answers.splice(0)) answer()
-    await until(() => answers.length === 2)
-    expect(dispatcher.leaseOffer()).toBeNull()
-    for (const answer of answers.splice(0)) answer()
-    // The last one: the claim came back short, everything due is held here.
-    await until(() => answers.length === 1)
-    await new Promise((r) => setTimeout(r, 50))
-    expect(dispatcher.leaseOffer()).toMatchObject({ limit: 1, perSubscription: 2 })
+    // Two in flight, four queued, four left in the store: the busy subscription is left
+    // out of offers (its new deliveries must not pass its older ones); the quiet one is not.
+    await until(() => dispatcher.leaseOffer() !== null)
+    expect(sent).toBe(2)
+    expect(dispatcher.leaseOffer()).toMatchObject({ limit: 6, exclude: [busy] })
+    while (sent < 10) {
+      await until(() => answers.length > 0)
+      for (const answer of answers.splice(0)) answer()
+      await new Promise((r) => setTimeout(r, 30))
+    }
+    // Everything due was claimed: the busy subscription may be offered again.
+    await until(() => dispatcher.leaseOffer()?.exclude.length === 0)
     // A batch made more than it leased: the rest waits in the store, and claims take it.
     await dispatcher.accept([], 3)
     expect(dispatcher.leaseOffer()).toBeNull()

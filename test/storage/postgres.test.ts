@@ -149,6 +149,49 @@ describe('PostgreSQL store', () => {
     off()
   })
 
+  it('wakes other processes only for the deliveries the writer did not lease itself', async () => {
+    const { stores } = await openShared(2)
+    const [a, b] = stores as [Store, Store]
+    await subscribe(a)
+    let woken = 0
+    const off = b.onNotify!(() => woken++)
+    await expect
+      .poll(
+        async () => {
+          await a.insertMessages([message()])
+          return woken
+        },
+        { timeout: 5000, interval: 100 },
+      )
+      .toBeGreaterThan(0)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    woken = 0
+    const offer = { now: Date.now(), leaseMs: 60_000, exclude: [], perSubscription: 16 }
+    const kept = await a.commitChanges([], [message()], { ...offer, limit: 16 })
+    expect(kept).toMatchObject({ deliveries: 1, leased: [{ event: 'Ping', body: '{}' }] })
+    const left = await a.commitChanges([], [message()], { ...offer, limit: 0 })
+    expect(left).toEqual({ deliveries: 1, leased: [] })
+    // Notifications arrive in commit order: the first commit would have come first.
+    await expect.poll(() => woken, { timeout: 5000 }).toBe(1)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(woken).toBe(1)
+    off()
+  })
+
+  it('keeps the ten-argument outbox call of the previous version working while it rolls out', async () => {
+    const { stores, schemas } = await openShared(1)
+    const [a] = stores as [Store]
+    await subscribe(a)
+    const m = message()
+    const row = await a.db.one(
+      `SELECT ${schemas.hooklineSchema}.write_messages(NULL, ARRAY['${m.id}'], ARRAY['Ping'], ARRAY['1'::jsonb],
+         ARRAY['{}'], ARRAY[${m.createdAt}::bigint], ARRAY[NULL::text], ARRAY[NULL::text], 'hookline:old', 'old') AS made`,
+    )
+    expect(row.made).toBe(1)
+    expect(await a.countMessages()).toBe(1)
+    expect(await a.claimDeliveries(Date.now(), 10, 1000)).toHaveLength(1)
+  })
+
   it('shares due deliveries between processes without handing one out twice', async () => {
     const { stores } = await openShared(3)
     await subscribe(stores[0]!)

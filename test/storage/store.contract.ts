@@ -245,47 +245,55 @@ export function storeContract(name: string, factory: StoreFactory): void {
           await subscribe('ItemAdded'),
           await subscribe('ItemAdded'),
         ]
-        await store.updateSubscription(b.id, { maxConcurrency: 1 }, T0)
+        await store.updateSubscription(b.id, { maxConcurrency: 3 }, T0)
         await store.updateSubscription(strict.id, { ordering: 'strict' }, T0)
         const messages = [message('ItemAdded'), message('ItemAdded'), message('ItemAdded')]
-        const offer = { now: T0, leaseMs: 60_000, exclude: [busy.id] }
+        const offer = { now: T0, leaseMs: 60_000, exclude: [busy.id], perSubscription: 2 }
         const { deliveries, leased } = await store.commitChanges([], messages, {
           ...offer,
-          limit: 3,
-          perSubscription: 2,
+          limit: 10,
         })
         expect(deliveries).toBe(12)
-        // In creation order: a and b for the first message, a for the second (b is at its
-        // own limit of 1, a then at the offer's 2); the strict and the excluded get none.
-        const [first, second] = messages
+        // Each subscription up to its limit (a the offer's 2, b its own 3), in creation
+        // order; the strict and the excluded get none.
+        const [first, second, third] = messages.map((m) => m.id)
         const pairs = (jobs: readonly { messageId: string; subscriptionId: string }[]) =>
-          jobs.map((j) => `${j.messageId} ${j.subscriptionId}`).sort()
-        expect(pairs(leased)).toEqual(
-          pairs([
-            { messageId: first!.id, subscriptionId: a.id },
-            { messageId: first!.id, subscriptionId: b.id },
-            { messageId: second!.id, subscriptionId: a.id },
-          ]),
+          jobs.map((j) => `${j.messageId} ${j.subscriptionId}`)
+        expect(pairs(leased).sort()).toEqual(
+          [
+            `${first} ${a.id}`,
+            `${first} ${b.id}`,
+            `${second} ${a.id}`,
+            `${second} ${b.id}`,
+            `${third} ${b.id}`,
+          ].sort(),
         )
-        expect(leased[2]!.messageId).toBe(second!.id)
-        expect(leased[2]).toMatchObject({
+        expect(leased.map((j) => j.messageId)).toEqual([first, first, second, second, third])
+        expect(leased[4]).toMatchObject({
           event: 'ItemAdded',
-          body: second!.body,
-          targetUrl: a.targetUrl,
-          secrets: [a.secret],
-          headers: a.headers,
+          body: messages[2]!.body,
+          targetUrl: b.targetUrl,
+          secrets: [b.secret],
+          headers: b.headers,
           attempts: 0,
-          maxConcurrency: null,
+          maxConcurrency: 3,
         })
-        expect(leased.find((j) => j.subscriptionId === b.id)!.maxConcurrency).toBe(1)
-        // Leased rows are this process's until their lease ends; a claim takes the rest,
-        // each subscription within its own limit: a 1, b 1, the strict one its head, busy 3.
+        expect(leased.find((j) => j.subscriptionId === a.id)!.maxConcurrency).toBeNull()
+        // Leased rows are this process's until their lease ends; a claim takes the rest:
+        // a's third, the strict one's head, busy's three.
         const leasedIds = leased.map((j) => j.id)
         const claimed = await store.claimDeliveries(T0, 100, 1000)
         expect(claimed.filter((j) => leasedIds.includes(j.id))).toEqual([])
-        expect(claimed).toHaveLength(6)
+        expect(claimed).toHaveLength(5)
         const later = await store.claimDeliveries(T0 + 60_000, 100, 1000)
         expect(later.map((j) => j.id)).toEqual(expect.arrayContaining(leasedIds))
+        // The offer's limit holds over all subscriptions.
+        const one = await store.commitChanges([], [message('ItemAdded')], { ...offer, limit: 1 })
+        expect(one).toMatchObject({
+          deliveries: 4,
+          leased: [{ subscriptionId: expect.any(String) }],
+        })
+        expect(one.leased).toHaveLength(1)
       })
 
       it('is all or nothing', async () => {

@@ -15,7 +15,7 @@ async function writeThrough(hookline: { store: { exec(sql: string): Promise<void
   const chunk = 'x'.repeat(200_000)
   for (let i = 0; i < 150; i++) {
     await store.exec(`INSERT INTO filler (data) VALUES ('${chunk}')`)
-    if (i % 15 === 14) await new Promise((resolve) => setTimeout(resolve, 150))
+    if (i % 15 === 14) await new Promise((resolve) => setTimeout(resolve, 250))
   }
 }
 
@@ -37,15 +37,16 @@ describe('WAL checkpoints of a SQLite store', () => {
     const pages = hookline.store.db.one<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint')
     expect((await pages).wal_autocheckpoint).toBe(SAFETY_AUTOCHECKPOINT_PAGES)
     await writeThrough(hookline)
-    expect(walSize(filename)).toBeLessThan(12_000_000)
+    expect(walSize(filename)).toBeLessThan(20_000_000)
     await hookline.stop()
   })
 
-  it('without that thread, come from the store connection at SQLite’s own threshold', async () => {
+  it('without that thread, stay on the store’s connection at SQLite’s threshold', async () => {
     const { hookline, filename } = await open(false)
     const pages = hookline.store.db.one<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint')
     expect((await pages).wal_autocheckpoint).toBe(1000)
-    // The same writes with the store's threshold raised and no thread: the WAL holds them all.
+    // The same writes with the store's threshold raised and no thread: the WAL holds them
+    // all, so the bound above is the thread's doing.
     ;(hookline.store as ReturnType<typeof openSqliteStore>).walAutoCheckpoint(
       SAFETY_AUTOCHECKPOINT_PAGES,
     )

@@ -85,3 +85,15 @@ BEGIN
   END IF;
 END
 $$;
+
+-- Processes of the previous version, still running while this one rolls out, call the
+-- ten-argument form: it leases nothing, as before.
+CREATE FUNCTION {{schema}}.write_messages(
+  change_ids bigint[],
+  ids text[], events text[], row_ids jsonb[], bodies text[], created bigint[],
+  only_subscriptions text[], only_deliveries text[],
+  channel text, payload text
+) RETURNS integer LANGUAGE sql AS $$
+  SELECT made FROM {{schema}}.write_messages(change_ids, ids, events, row_ids, bodies, created,
+    only_subscriptions, only_deliveries, channel, payload, NULL, 0, 0, NULL)
+$$;
