@@ -130,52 +130,49 @@ describe('PostgreSQL store', () => {
     expect(await a.countMessages()).toBe(1)
   })
 
-  it('wakes other processes when deliveries are added', async () => {
-    const { stores } = await openShared(2)
-    const [a, b] = stores as [Store, Store]
-    await subscribe(a)
-    let woken = 0
-    const off = b.onNotify!(() => woken++)
-    // The listener connects in the background: wait until a notification arrives.
+  /**
+   * Counts `b`'s wake-ups once they flow: its listener connects in the background, so `a`
+   * adds deliveries until one arrives.
+   */
+  const listening = async (a: Store, b: Store) => {
+    const woken = { count: 0 }
+    const off = b.onNotify!(() => woken.count++)
+    cleanups.push(async () => off())
     await expect
       .poll(
         async () => {
           await a.insertMessages([message()])
-          return woken
+          return woken.count
         },
         { timeout: 5000, interval: 100 },
       )
       .toBeGreaterThan(0)
-    off()
+    return woken
+  }
+
+  it('wakes other processes when deliveries are added', async () => {
+    const { stores } = await openShared(2)
+    const [a, b] = stores as [Store, Store]
+    await subscribe(a)
+    await listening(a, b)
   })
 
   it('wakes other processes only for the deliveries the writer did not lease itself', async () => {
     const { stores } = await openShared(2)
     const [a, b] = stores as [Store, Store]
     await subscribe(a)
-    let woken = 0
-    const off = b.onNotify!(() => woken++)
-    await expect
-      .poll(
-        async () => {
-          await a.insertMessages([message()])
-          return woken
-        },
-        { timeout: 5000, interval: 100 },
-      )
-      .toBeGreaterThan(0)
+    const woken = await listening(a, b)
     await new Promise((resolve) => setTimeout(resolve, 300))
-    woken = 0
+    woken.count = 0
     const offer = { now: Date.now(), leaseMs: 60_000, exclude: [], perSubscription: 16 }
     const kept = await a.commitChanges([], [message()], { ...offer, limit: 16 })
     expect(kept).toMatchObject({ deliveries: 1, leased: [{ event: 'Ping', body: '{}' }] })
     const left = await a.commitChanges([], [message()], { ...offer, limit: 0 })
     expect(left).toEqual({ deliveries: 1, leased: [] })
     // Notifications arrive in commit order: the first commit would have come first.
-    await expect.poll(() => woken, { timeout: 5000 }).toBe(1)
+    await expect.poll(() => woken.count, { timeout: 5000 }).toBe(1)
     await new Promise((resolve) => setTimeout(resolve, 200))
-    expect(woken).toBe(1)
-    off()
+    expect(woken.count).toBe(1)
   })
 
   it('keeps the ten-argument outbox call of the previous version working while it rolls out', async () => {
