@@ -165,8 +165,9 @@ export class Dispatcher {
 
   /**
    * What the outbox step may lease to this process as it creates deliveries (its free
-   * slots), sparing their claim; null while earlier due work waits in the store, which
-   * claims take first, oldest first.
+   * slots), sparing their claim. Earlier due work in the store goes first, by claims,
+   * oldest first: no offer after a claim that came back full or while an outbox step's
+   * leftovers wait, and none for a subscription that may still have some (`#behind`).
    */
   leaseOffer(): LeaseOffer | null {
     const free = this.o.concurrency - this.#inFlight
