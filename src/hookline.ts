@@ -24,7 +24,7 @@ import { performList } from './events/perform-list.ts'
 import { HooklineEmitter, type HooklineEventMap } from './hookline-events.ts'
 import { newId } from './ids.ts'
 import { openStore } from './storage/open-store.ts'
-import { sqliteFile } from './storage/sqlite/sqlite-store.ts'
+import { type SqliteStore, sqliteFile } from './storage/sqlite/sqlite-store.ts'
 import {
   CHECKPOINT_INTERVAL_MS,
   SAFETY_AUTOCHECKPOINT_PAGES,
@@ -118,6 +118,8 @@ export class Hookline {
   readonly #retentionMs: number
   readonly #timeoutMs: number
   #started = false
+  /** The store, when it is a SQLite file (WAL watching and checkpoints). */
+  readonly #sqlite: SqliteStore | null
 
   constructor(
     readonly store: Store,
@@ -146,7 +148,7 @@ export class Hookline {
       // Zapier hook, say) must not queue behind a hung one for a connection.
       connectionsPerOrigin: d.connectionsPerOrigin ?? d.concurrency ?? 256,
     }
-    const file = sqliteFile(store)
+    this.#sqlite = sqliteFile(store)
     this.#sender =
       (d.sendThread ?? availableParallelism() > 1)
         ? new ThreadedSender({
@@ -156,9 +158,9 @@ export class Hookline {
               allowedTargets: d.allowedTargets,
               httpsOnly: d.httpsOnly,
             },
-            ...(file
-              ? { checkpoint: { filename: file.filename, intervalMs: CHECKPOINT_INTERVAL_MS } }
-              : {}),
+            checkpoint: this.#sqlite
+              ? { filename: this.#sqlite.filename, intervalMs: CHECKPOINT_INTERVAL_MS }
+              : undefined,
           })
         : new HttpSender({ ...sending, policy: this.targetPolicy })
     this.#dispatcher = new Dispatcher({
@@ -324,7 +326,7 @@ export class Hookline {
       this.#consumer?.nudge()
       this.#dispatcher.nudge()
     }
-    const sqlite = sqliteFile(this.store)
+    const sqlite = this.#sqlite
     if (sqlite) {
       // data_version moves only when another connection commits: Hookline's own writes,
       // which touch the WAL file too, wake nobody.

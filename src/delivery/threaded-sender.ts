@@ -89,7 +89,7 @@ export class ThreadedSender {
       timeoutMs: this.options.timeoutMs,
       connectionsPerOrigin: this.options.connectionsPerOrigin,
       policy: this.options.policy,
-      ...(this.options.checkpoint ? { checkpoint: this.options.checkpoint } : {}),
+      checkpoint: this.options.checkpoint,
     }
     const worker = new Worker(new URL('./thread-boot.mjs', import.meta.url), {
       workerData: data,
