@@ -59,11 +59,19 @@ export class HttpSender {
         refused: true,
         durationMs: 0,
       }
+    // One timer per attempt, cleared when it ends: AbortSignal.timeout's would outlive the
+    // attempt by the whole timeout, and at thousands of attempts a second the pile of
+    // pending timers filled the old generation.
+    const abort = new AbortController()
+    const timer = setTimeout(
+      () => abort.abort(new DOMException('the attempt timed out', 'TimeoutError')),
+      this.options.timeoutMs,
+    )
     try {
       const res = await request(job.targetUrl, {
         method: 'POST',
         dispatcher: this.#agent,
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        signal: abort.signal,
         headers: {
           ...job.headers,
           'content-type': 'application/json',
@@ -91,6 +99,8 @@ export class HttpSender {
         refused: errorCode(error) === 'ETARGETREFUSED',
         durationMs: elapsed(),
       }
+    } finally {
+      clearTimeout(timer)
     }
   }
 
