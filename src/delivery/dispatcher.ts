@@ -2,8 +2,15 @@ import type { Logger } from 'pino'
 import { WorkLoop } from '../capture/work-loop.ts'
 import type { Clock } from '../clock.ts'
 import type { HooklineEmitter } from '../hookline-events.ts'
+import { roomFor } from '../storage/claim-offers.ts'
 import type { Store } from '../storage/store.ts'
-import type { AttemptResult, DeliveryJob, HealthChange, LeaseOffer } from '../storage/types.ts'
+import type {
+  AttemptResult,
+  ClaimHold,
+  DeliveryJob,
+  HealthChange,
+  LeaseOffer,
+} from '../storage/types.ts'
 import type { HttpSender } from './http-sender.ts'
 import { decideOutcome, type OutcomePolicy } from './outcome.ts'
 
@@ -11,6 +18,12 @@ import { decideOutcome, type OutcomePolicy } from './outcome.ts'
 const RECORD_DELAY_MS = 5
 /** …or at once when this many wait. */
 const RECORD_BATCH = 256
+/**
+ * Rounds of its slots a subscription may hold: one in flight and two queued. Over all
+ * subscriptions, a round of the global slots may wait queued besides those in flight, so
+ * that the next claim's round trip overlaps the sending rather than following it.
+ */
+const ROUNDS = 3
 
 export interface DispatcherOptions {
   readonly store: Store
@@ -41,6 +54,8 @@ export interface DispatcherOptions {
  * Isolation: a subscription holds at most `perSubscriptionConcurrency` slots and a short
  * queue of its own; once both are full it is left out of claims, and anything claimed
  * beyond them is handed back at once, so a slow or dead endpoint never delays the others.
+ * A slot that ends goes to its subscription's next queued delivery, else to the
+ * subscription that has waited longest for a global slot.
  */
 export class Dispatcher {
   #inFlight = 0
@@ -49,11 +64,13 @@ export class Dispatcher {
   #flushing: Promise<void> | null = null
   #idle: (() => void)[] = []
   /**
-   * Claimed deliveries waiting for a slot of their subscription, a few per subscription:
-   * a busy subscription's next attempt starts as soon as one ends, without a claim. They
-   * do not count against the global limit, so they never hold back other subscriptions.
+   * Claimed deliveries waiting for a slot, a few per subscription: the next attempt starts
+   * as soon as one ends, without a claim.
    */
   readonly #ready = new Map<string, DeliveryJob[]>()
+  #queued = 0
+  /** Subscriptions with queued deliveries and a free slot of their own, oldest first. */
+  readonly #waitingForSlot = new Set<string>()
   /** The limits of subscriptions that set their own, as their claimed jobs said. */
   readonly #limits = new Map<string, number>()
   #running = false
@@ -95,6 +112,8 @@ export class Dispatcher {
     await this.#loop.stop()
     const unsent = [...this.#ready.values()].flat().map((job) => job.id)
     this.#ready.clear()
+    this.#waitingForSlot.clear()
+    this.#queued = 0
     if (unsent.length > 0) await this.o.store.releaseDeliveries(unsent).catch(() => {})
     await this.#whenIdle()
     // With the database gone, recording could wait forever: give up after a lease's time.
@@ -121,7 +140,7 @@ export class Dispatcher {
   /** Delivers everything due now and records it (tests, shutdown). */
   async drain(): Promise<void> {
     for (;;) {
-      const { started: claimed } = await this.fill()
+      const { taken: claimed } = await this.fill()
       await this.#whenIdle()
       await this.flush()
       if (claimed === 0) return
@@ -129,38 +148,46 @@ export class Dispatcher {
   }
 
   /**
-   * Claims as many due deliveries as there are free slots and starts them; `more` when
-   * the claim came back full and all of it started, so more may be waiting. Under load it
-   * waits until a quarter of the slots are free, so that claims come in batches rather
-   * than one query per finished attempt (`full`: it did not look).
+   * Claims due deliveries for the free slots and a round of queue behind them, and starts
+   * or queues them; `more` when the claim came back full and all of it was taken, so more
+   * may be waiting. Under load it waits until a quarter of a round has room, so that
+   * claims come in batches rather than one query per finished attempt (`full`: it did not
+   * look).
    */
-  async fill(): Promise<{ started: number; more: boolean; full?: boolean }> {
-    const free = this.o.concurrency - this.#inFlight
-    if (free <= 0 || (this.#inFlight > 0 && free < this.o.concurrency / 4))
-      return { started: 0, more: false, full: true }
-    const limit = Math.min(free, this.#claimSize)
+  async fill(): Promise<{ taken: number; more: boolean; full?: boolean }> {
+    const room = this.#room()
+    if (room <= 0 || (this.#inFlight > 0 && room < this.o.concurrency / 4))
+      return { taken: 0, more: false, full: true }
+    const limit = Math.min(room, this.#claimSize)
     const saturated = this.#saturated()
     const epoch = this.#epoch
+    const hold = this.#hold()
     const jobs = await this.o.store.claimDeliveries(
       this.o.clock.now(),
       limit,
       this.o.leaseMs,
       saturated,
       this.o.perSubscriptionConcurrency,
+      hold,
     )
-    this.#noteClaim(jobs, limit, saturated, epoch)
+    this.#noteClaim(jobs, limit, saturated, epoch, hold)
     const handBack = this.#take(jobs)
     for (const job of handBack) this.#behind.add(job.subscriptionId)
     if (handBack.length > 0) await this.o.store.releaseDeliveries(handBack.map((job) => job.id))
-    const started = jobs.length - handBack.length
+    const taken = jobs.length - handBack.length
     // When most of a claim came back (the due work sits with few subscriptions), claim
     // less next time; when all of it was used, claim more. Big claims that are mostly
     // handed back cost a write each and starve nobody, but they waste the store's time.
     this.#claimSize =
       handBack.length > 0
-        ? Math.max(1, started * 2)
-        : Math.min(this.o.concurrency, this.#claimSize * 2)
-    return { started, more: jobs.length === limit && started === jobs.length }
+        ? Math.max(1, taken * 2)
+        : Math.min(this.o.concurrency * 2, this.#claimSize * 2)
+    return { taken, more: jobs.length === limit && taken === jobs.length }
+  }
+
+  /** How many more deliveries this process may hold: the slots and a round queued. */
+  #room(): number {
+    return 2 * this.o.concurrency - this.#inFlight - this.#queued
   }
 
   /**
@@ -199,29 +226,50 @@ export class Dispatcher {
   /**
    * After a claim: a claim that came back full may have left anything behind; one that
    * came back short left behind at most the subscriptions it did not ask (`exclude`) and
-   * those it gave their whole limit. A claim that raced an outbox step's leftovers
-   * (`epoch` moved) tells nothing.
+   * those it gave a whole limit or all their room. A claim that raced an outbox step's
+   * leftovers (`epoch` moved) tells nothing.
    */
-  #noteClaim(jobs: readonly DeliveryJob[], limit: number, exclude: string[], epoch: number): void {
+  #noteClaim(
+    jobs: readonly DeliveryJob[],
+    limit: number,
+    exclude: string[],
+    epoch: number,
+    hold: ClaimHold,
+  ): void {
     if (epoch !== this.#epoch) return
     this.#caughtUp = jobs.length < limit
     this.#behind.clear()
     if (!this.#caughtUp) return
     for (const id of exclude) this.#behind.add(id)
+    const room = roomFor(this.o.perSubscriptionConcurrency, hold)
     const taken = new Map<string, number>()
     for (const job of jobs) {
-      const n = (taken.get(job.subscriptionId) ?? 0) + 1
-      taken.set(job.subscriptionId, n)
-      if (n >= (job.maxConcurrency ?? this.o.perSubscriptionConcurrency))
-        this.#behind.add(job.subscriptionId)
+      const sub = job.subscriptionId
+      const n = (taken.get(sub) ?? 0) + 1
+      taken.set(sub, n)
+      if (n >= Math.min(this.#limit(sub), room(sub, job.maxConcurrency))) this.#behind.add(sub)
     }
   }
 
-  /** Subscriptions with every slot and their queue full: left out of claims and leases. */
+  /** What this process holds of each subscription, in flight or queued (a claim's `hold`). */
+  #hold(): ClaimHold {
+    const held = new Map(this.#perSubscription)
+    for (const [id, queue] of this.#ready) held.set(id, (held.get(id) ?? 0) + queue.length)
+    return { rounds: ROUNDS, held }
+  }
+
+  /**
+   * Subscriptions without room for a whole round of their slots (held in flight or
+   * queued): left out of claims and leases.
+   */
   #saturated(): string[] {
-    return [...this.#perSubscription]
-      .filter(([id, n]) => n >= this.#limit(id) && this.#queued(id) >= this.#queueCap(id))
+    return [...this.#hold().held]
+      .filter(([id, n]) => n > (ROUNDS - 1) * this.#limit(id))
       .map(([id]) => id)
+  }
+
+  #held(subscriptionId: string): number {
+    return (this.#perSubscription.get(subscriptionId) ?? 0) + this.#queuedOf(subscriptionId)
   }
 
   /**
@@ -234,11 +282,12 @@ export class Dispatcher {
       const sub = job.subscriptionId
       if (job.maxConcurrency === null) this.#limits.delete(sub)
       else this.#limits.set(sub, job.maxConcurrency)
-      if ((this.#perSubscription.get(sub) ?? 0) < this.#limit(sub)) {
-        if (this.#inFlight < this.o.concurrency) this.#start(job)
-        else handBack.push(job)
-      } else if (this.#queued(sub) < this.#queueCap(sub)) this.#enqueue(job)
-      else handBack.push(job)
+      const slot = (this.#perSubscription.get(sub) ?? 0) < this.#limit(sub)
+      if (slot && this.#inFlight < this.o.concurrency) this.#start(job)
+      else if (this.#queuedOf(sub) < this.#queueCap(sub)) {
+        this.#enqueue(job)
+        if (slot) this.#waitingForSlot.add(sub)
+      } else handBack.push(job)
     }
     return handBack
   }
@@ -263,11 +312,11 @@ export class Dispatcher {
   async #step(): Promise<number> {
     // Claim again at once only while claims come back full: otherwise the rest of the due
     // work waits for a free slot (each finished attempt nudges) or its due time.
-    const { started, more, full } = await this.fill()
+    const { taken, more, full } = await this.fill()
     if (more) return 0
     // Attempts just started, or the slots are taken: each attempt that ends nudges the
     // loop, which looks again then.
-    if (started > 0 || full) return this.o.pollIntervalMs
+    if (taken > 0 || full) return this.o.pollIntervalMs
     const due = await this.o.store.nextDueAt()
     const now = this.o.clock.now()
     // Due work that could not be claimed waits for a free slot (a nudge), not a busy loop.
@@ -297,12 +346,18 @@ export class Dispatcher {
     const left = (this.#perSubscription.get(subscriptionId) ?? 1) - 1
     if (left === 0) this.#perSubscription.delete(subscriptionId)
     else this.#perSubscription.set(subscriptionId, left)
-    // The subscription's next claimed delivery takes the slot without a trip to the store.
-    const queue = this.#ready.get(subscriptionId)
-    const next = this.#stopping ? undefined : queue?.shift()
-    if (queue?.length === 0) this.#ready.delete(subscriptionId)
+    // The subscription's next queued delivery takes the slot without a trip to the store,
+    // else the one of the subscription that has waited longest for a slot. The loop looks
+    // for more when a slot stays free, when this subscription has room for a whole round
+    // again, or when a quarter of a round has room over all.
+    const next = this.#stopping ? undefined : (this.#dequeue(subscriptionId) ?? this.#nextWaiting())
     if (next) this.#start(next)
-    else this.#loop.nudge()
+    if (
+      !next ||
+      this.#held(subscriptionId) === (ROUNDS - 1) * this.#limit(subscriptionId) ||
+      this.#room() === Math.ceil(this.o.concurrency / 4)
+    )
+      this.#loop.nudge()
     if (this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve()
   }
 
@@ -310,12 +365,12 @@ export class Dispatcher {
     return this.#limits.get(subscriptionId) ?? this.o.perSubscriptionConcurrency
   }
 
-  /** A short queue of claimed deliveries per subscription: two rounds of its slots. */
+  /** A short queue of claimed deliveries per subscription, behind its slots. */
   #queueCap(subscriptionId: string): number {
-    return this.#limit(subscriptionId) * 2
+    return this.#limit(subscriptionId) * (ROUNDS - 1)
   }
 
-  #queued(subscriptionId: string): number {
+  #queuedOf(subscriptionId: string): number {
     return this.#ready.get(subscriptionId)?.length ?? 0
   }
 
@@ -323,6 +378,33 @@ export class Dispatcher {
     const queue = this.#ready.get(job.subscriptionId)
     if (queue) queue.push(job)
     else this.#ready.set(job.subscriptionId, [job])
+    this.#queued++
+  }
+
+  #dequeue(subscriptionId: string): DeliveryJob | undefined {
+    const queue = this.#ready.get(subscriptionId)
+    const job = queue?.shift()
+    if (queue?.length === 0) {
+      this.#ready.delete(subscriptionId)
+      this.#waitingForSlot.delete(subscriptionId)
+    }
+    if (job) this.#queued--
+    return job
+  }
+
+  /** A queued delivery of the subscription that has waited longest for a global slot. */
+  #nextWaiting(): DeliveryJob | undefined {
+    for (const sub of this.#waitingForSlot) {
+      this.#waitingForSlot.delete(sub)
+      if ((this.#perSubscription.get(sub) ?? 0) >= this.#limit(sub)) continue
+      const job = this.#dequeue(sub)
+      if (!job) continue
+      // Still a slot and a queue: back in line, behind the others.
+      if (this.#queuedOf(sub) > 0 && (this.#perSubscription.get(sub) ?? 0) + 1 < this.#limit(sub))
+        this.#waitingForSlot.add(sub)
+      return job
+    }
+    return undefined
   }
 
   async #send(job: DeliveryJob): Promise<AttemptResult> {

@@ -1,5 +1,5 @@
 import type { JobRow, SubscriptionRow } from './rows.ts'
-import type { LeaseOffer } from './types.ts'
+import type { ClaimHold, LeaseOffer } from './types.ts'
 
 /**
  * How many deliveries each subscription offers a claim at first: twice its fair share of
@@ -8,6 +8,18 @@ import type { LeaseOffer } from './types.ts'
  */
 export function fairShare(limit: number, activeSubscriptions: number): number {
   return Math.ceil((2 * limit) / Math.max(1, activeSubscriptions))
+}
+
+/**
+ * How many deliveries of a subscription a claim may give: `hold.rounds` of its limit
+ * (`max_concurrency`, else `defaultLimit`) less what the claiming process holds of it.
+ */
+export function roomFor(
+  defaultLimit: number,
+  hold?: ClaimHold,
+): (subscriptionId: string, maxConcurrency: number | null) => number {
+  return (id, maxConcurrency) =>
+    Math.max(0, (maxConcurrency ?? defaultLimit) * (hold?.rounds ?? 1) - (hold?.held.get(id) ?? 0))
 }
 
 /** Deliveries per subscription among claimed rows. */
@@ -19,19 +31,19 @@ export function countBySubscription(rows: readonly JobRow[]): Map<string, number
 
 /**
  * A claim that came back short, where some subscription gave all of its share but less
- * than its limit (`max_concurrency`, else `defaultLimit`): it may have more due.
+ * than its `room` (`roomFor`): it may have more due.
  */
 export function mayHaveMore(
   rows: readonly JobRow[],
   limit: number,
   share: number,
-  defaultLimit: number,
+  room: ReturnType<typeof roomFor>,
 ): boolean {
   if (rows.length >= limit) return false
   const taken = countBySubscription(rows)
   return rows.some((r) => {
     const n = taken.get(r.subscription_id) ?? 0
-    return n >= share && n < (r.max_concurrency ?? defaultLimit)
+    return n >= share && n < room(r.subscription_id, r.max_concurrency)
   })
 }
 

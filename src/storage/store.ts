@@ -2,6 +2,7 @@ import type {
   Attempt,
   AttemptResult,
   Change,
+  ClaimHold,
   Committed,
   Db,
   Delivery,
@@ -115,8 +116,10 @@ export interface Store {
   /**
    * Claims up to `limit` due deliveries (next attempt at or before `now`) and leases them
    * until `now + leaseMs`, skipping subscriptions in `excludeSubscriptionIds` and taking
-   * at most `perSubscription` from any one subscription: the oldest of each, so that no
-   * subscription's backlog fills a claim and holds back the others.
+   * at most its limit (`maxConcurrency`, else `perSubscription`) from any one
+   * subscription: the oldest of each, so that no subscription's backlog fills a claim and
+   * holds back the others. With `hold`, a subscription may give `hold.rounds` of its
+   * limit less what the claiming process holds of it.
    */
   claimDeliveries(
     now: number,
@@ -124,6 +127,7 @@ export interface Store {
     leaseMs: number,
     excludeSubscriptionIds?: readonly string[],
     perSubscription?: number,
+    hold?: ClaimHold,
   ): Promise<DeliveryJob[]>
   /**
    * Records attempts and their outcomes in one transaction, with each subscription's

@@ -110,6 +110,16 @@ export interface LeaseOffer {
   readonly perSubscription: number
 }
 
+/**
+ * What the claiming process already holds, so that a claim tops each subscription up to
+ * `rounds` of its limit (its slots and a queue behind them) and no further.
+ */
+export interface ClaimHold {
+  readonly rounds: number
+  /** Deliveries of each subscription the process holds now, in flight or queued. */
+  readonly held: ReadonlyMap<string, number>
+}
+
 /** What an outbox step made: how many deliveries, and those leased to this process. */
 export interface Committed {
   readonly deliveries: number

@@ -553,6 +553,22 @@ export function storeContract(name: string, factory: StoreFactory): void {
         expect(rest).toHaveLength(60 - 10 - 4 - 20)
       })
 
+      it('are claimed up to rounds of each limit, less what the claiming process holds', async () => {
+        const held = await subscribe('Ping')
+        const fresh = await subscribe('Ping')
+        await store.insertMessages(
+          Array.from({ length: 10 }, (_, i) => message('Ping', { createdAt: T0 + i })),
+        )
+        // Limit 2, three rounds: 6 each, less the 5 already held of the first.
+        const hold = { rounds: 3, held: new Map([[held.id, 5]]) }
+        const jobs = await store.claimDeliveries(T0 + 10, 20, 60_000, [], 2, hold)
+        const of = (id: string) => jobs.filter((j) => j.subscriptionId === id).length
+        expect([of(held.id), of(fresh.id)]).toEqual([1, 6])
+        // Without a hold, one round: the limit.
+        const next = await store.claimDeliveries(T0 + 10, 20, 60_000, [], 2)
+        expect(next.map((j) => j.subscriptionId)).toEqual([held.id, held.id, fresh.id, fresh.id])
+      })
+
       it('are not claimed while their subscription is disabled', async () => {
         const s = await subscribe('Ping')
         await store.insertMessages([message('Ping')])

@@ -1,4 +1,4 @@
-import { countBySubscription, mayHaveMore } from '../claim-offers.ts'
+import { countBySubscription, mayHaveMore, roomFor } from '../claim-offers.ts'
 import { failureRuns } from '../failure-runs.ts'
 import { type JobRow, toJob } from '../rows.ts'
 import type { ClaimsPart } from '../store-parts.ts'
@@ -29,15 +29,15 @@ const shareSql = (c: PostgresContext) =>
 export function postgresClaims(c: PostgresContext): ClaimsPart {
   const { pool, t } = c
   return {
-    async claimDeliveries(now, limit, leaseMs, exclude = [], perSubscription = limit) {
-      // Each active subscription offers its oldest due deliveries, at most its own limit
-      // (`max_concurrency`, else `perSubscription`) less what this claim already took
-      // from it, and at first only `fairShare`; the `limit` oldest of those are leased
+    async claimDeliveries(now, limit, leaseMs, exclude = [], perSubscription = limit, hold) {
+      // Each active subscription offers its oldest due deliveries, at most its room
+      // (`roomFor`, less what this claim already took from it), and at first only
+      // `fairShare`; the `limit` oldest of those are leased
       // and returned, in one statement. Each offer skips the rows another process holds
       // (SKIP LOCKED) and locks its own, so offering a fair share rather than each whole
       // limit also keeps the rows locked near what is kept. A strictly ordered
       // subscription offers only the head of its queue.
-      const claim = async (wanted: number, taken: Map<string, number> | null) =>
+      const claim = async (wanted: number, held: ReadonlyMap<string, number>, again: boolean) =>
         (
           await pool.query<ClaimRow>(
             leaseAndLoad(
@@ -51,10 +51,10 @@ export function postgresClaims(c: PostgresContext): ClaimsPart {
                      SELECT min(h.seq) FROM ${t.deliveries} h
                      WHERE h.subscription_id = s.id AND h.status IN ('pending', 'failed')))
                  ORDER BY d.next_attempt_at, d.seq
-                 LIMIT CASE WHEN $6::boolean
-                   THEN greatest(0, coalesce(s.max_concurrency, $5)
-                     - coalesce(($8::int[])[array_position($7::text[], s.id)], 0))
-                   ELSE least(coalesce(s.max_concurrency, $5), ${shareSql(c)}) END
+                 LIMIT greatest(0, least(
+                   coalesce(s.max_concurrency, $5) * $9::int
+                     - coalesce(($8::int[])[array_position($7::text[], s.id)], 0),
+                   CASE WHEN NOT $6::boolean THEN ${shareSql(c)} END))
                  FOR UPDATE OF d SKIP LOCKED
                ) d
                WHERE s.status = 'active' AND NOT (s.id = ANY ($4::text[]))
@@ -68,15 +68,20 @@ export function postgresClaims(c: PostgresContext): ClaimsPart {
               wanted,
               exclude,
               perSubscription,
-              taken !== null,
-              [...(taken?.keys() ?? [])],
-              [...(taken?.values() ?? [])],
+              again,
+              [...held.keys()],
+              [...held.values()],
+              hold?.rounds ?? 1,
             ],
           )
         ).rows
-      const rows = await claim(limit, null)
-      if (mayHaveMore(rows, limit, rows[0]?.share ?? limit, perSubscription))
-        rows.push(...(await claim(limit - rows.length, countBySubscription(rows))))
+      const held = hold?.held ?? new Map<string, number>()
+      const rows = await claim(limit, held, false)
+      if (mayHaveMore(rows, limit, rows[0]?.share ?? limit, roomFor(perSubscription, hold))) {
+        const taken = countBySubscription(rows)
+        for (const [id, n] of held) taken.set(id, (taken.get(id) ?? 0) + n)
+        rows.push(...(await claim(limit - rows.length, taken, true)))
+      }
       return rows.map((r) => toJob(r, now))
     },
     async claimDelivery(id, now, leaseMs) {

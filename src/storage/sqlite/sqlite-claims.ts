@@ -1,4 +1,4 @@
-import { fairShare, mayHaveMore } from '../claim-offers.ts'
+import { fairShare, mayHaveMore, roomFor } from '../claim-offers.ts'
 import { type FailureRun, failureRuns } from '../failure-runs.ts'
 import { type JobRow, toJob } from '../rows.ts'
 import type { ClaimsPart } from '../store-parts.ts'
@@ -93,26 +93,26 @@ function carryHealth({ stmt }: SqliteContext, runs: readonly FailureRun[]): Heal
 export function sqliteClaims(c: SqliteContext): ClaimsPart {
   const { stmt, tx, cancelPending } = c
   return {
-    async claimDeliveries(now, limit, leaseMs, exclude = [], perSubscription = limit) {
+    async claimDeliveries(now, limit, leaseMs, exclude = [], perSubscription = limit, hold) {
       return tx(() => {
         const { active, largest } = stmt(
           `SELECT count(*) AS active, coalesce(max(max_concurrency), 0) AS largest
            FROM hookline_subscriptions WHERE status = 'active'`,
         ).get() as { active: number; largest: number }
-        // Each subscription offers at most its own limit (`max_concurrency`, else
-        // `perSubscription`) and never more than the claim can take; at first only its
-        // `fairShare`.
-        const most = Math.min(limit, Math.max(perSubscription, largest))
+        // Each subscription offers at most its room (`roomFor`) and never more than the
+        // claim can take; at first only its `fairShare`.
+        const room = roomFor(perSubscription, hold)
+        const most = Math.min(limit, Math.max(perSubscription, largest) * (hold?.rounds ?? 1))
         const share = Math.min(most, fairShare(limit, active))
         const params = { now, exclude: JSON.stringify(exclude), limit }
         let rows = stmt(PICK).all({ ...params, offer: share }) as ClaimRow[]
-        if (share < most && mayHaveMore(rows, limit, share, perSubscription))
+        if (share < most && mayHaveMore(rows, limit, share, room))
           rows = stmt(PICK).all({ ...params, offer: most }) as ClaimRow[]
         const taken = new Map<string, number>()
         const claimed = rows.filter((r) => {
           const n = (taken.get(r.subscription_id) ?? 0) + 1
           taken.set(r.subscription_id, n)
-          return n <= (r.max_concurrency ?? perSubscription)
+          return n <= room(r.subscription_id, r.max_concurrency)
         })
         const lease = stmt('UPDATE hookline_deliveries SET lease_until = ? WHERE rowid = ?')
         for (const r of claimed) lease.run(now + leaseMs, r.rid)
