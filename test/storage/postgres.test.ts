@@ -330,6 +330,44 @@ describe('PostgreSQL store', () => {
     await store.insertMessages(Array.from({ length: 200 }, () => message()))
     await expect.poll(analyzed, { timeout: 10_000 }).toBe(2)
   })
+
+  it('vacuums the change log as it consumes it, so reading its head stays cheap without autovacuum', async () => {
+    const { stores, schemas } = await openShared(1)
+    const [store] = stores as [Store]
+    await store.exec('CREATE TABLE item (id integer PRIMARY KEY)')
+    await store.installCapture(['item'])
+    const vacuums = async () =>
+      (
+        await withAdmin((c) =>
+          c.query<{ n: number }>(
+            `SELECT vacuum_count::int AS n FROM pg_stat_user_tables
+             WHERE schemaname = $1 AND relname = 'changes'`,
+            [schemas.hooklineSchema],
+          ),
+        )
+      ).rows[0]!.n
+    const consume = async () => {
+      for (;;) {
+        const batch = await store.readChanges(5000)
+        if (batch.length === 0) return
+        await store.commitChanges(
+          batch.map((change) => change.id),
+          [],
+        )
+      }
+    }
+    // Whatever the server's settings, only Hookline vacuums this table here.
+    await withAdmin((c) =>
+      c.query(`ALTER TABLE "${schemas.hooklineSchema}".changes SET (autovacuum_enabled = false)`),
+    )
+    await store.exec('INSERT INTO item SELECT generate_series(1, 9999)')
+    await consume()
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(await vacuums()).toBe(0) // 9,999 consumed: not yet
+    await store.exec('INSERT INTO item VALUES (10000)')
+    await consume()
+    await expect.poll(vacuums, { timeout: 10_000 }).toBe(1)
+  })
 })
 
 describe('toPositional', () => {

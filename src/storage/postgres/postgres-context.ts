@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
 import { quoteIdent } from './postgres-sql.ts'
-import { GrowthAnalyzer } from './postgres-stats.ts'
+import { churnVacuum, growthAnalyzer, type TableUpkeep } from './postgres-stats.ts'
+
+/** Consumed changes between two vacuums of the change log (`churnVacuum`). */
+const CHANGES_VACUUM_EVERY = 10_000
 
 /** What the parts of the PostgreSQL store share: the pool and Hookline's table names. */
 export interface PostgresContext {
@@ -24,7 +27,9 @@ export interface PostgresContext {
    */
   readonly instance: string
   /** Analyzes the outbox tables as this process fills them. */
-  readonly growth: GrowthAnalyzer
+  readonly growth: TableUpkeep
+  /** Vacuums the change log as this process consumes it. */
+  readonly consumed: TableUpkeep
 }
 
 export function postgresContext(pool: pg.Pool, schema: string): PostgresContext {
@@ -42,6 +47,7 @@ export function postgresContext(pool: pg.Pool, schema: string): PostgresContext 
     },
     channel: `hookline:${schema}`,
     instance: randomUUID(),
-    growth: new GrowthAnalyzer(pool, [q('deliveries'), q('messages')]),
+    growth: growthAnalyzer(pool, [q('deliveries'), q('messages')]),
+    consumed: churnVacuum(pool, q('changes'), CHANGES_VACUUM_EVERY),
   }
 }

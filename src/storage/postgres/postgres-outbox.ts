@@ -40,7 +40,8 @@ async function writeMessages(
       ],
     )
     const made = Number(rows[0]?.made ?? 0)
-    c.growth.wrote(made)
+    c.growth.count(made)
+    if (changeIds) c.consumed.count(changeIds.length)
     const bodies = new Map(messages.map((m) => [m.id, m.body]))
     const leased = (rows[0]?.leased ?? []).map((r) =>
       toJob({ ...r, body: bodies.get(r.message_id)! }, lease!.now),

@@ -100,6 +100,7 @@ export async function openPostgresStore(
       closed = true
       await session.close()
       await c.growth.settled()
+      await c.consumed.settled()
       await pool.end()
     },
 
