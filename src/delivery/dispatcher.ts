@@ -159,9 +159,9 @@ export class Dispatcher {
     if (room <= 0 || (this.#inFlight > 0 && room < this.o.concurrency / 4))
       return { taken: 0, more: false, full: true }
     const limit = Math.min(room, this.#claimSize)
-    const saturated = this.#saturated()
-    const epoch = this.#epoch
     const hold = this.#hold()
+    const saturated = this.#saturated(hold)
+    const epoch = this.#epoch
     const jobs = await this.o.store.claimDeliveries(
       this.o.clock.now(),
       limit,
@@ -203,7 +203,7 @@ export class Dispatcher {
       now: this.o.clock.now(),
       limit: free,
       leaseMs: this.o.leaseMs,
-      exclude: [...new Set([...this.#saturated(), ...this.#behind])],
+      exclude: [...new Set([...this.#saturated(this.#hold()), ...this.#behind])],
       perSubscription: this.o.perSubscriptionConcurrency,
     }
   }
@@ -262,14 +262,12 @@ export class Dispatcher {
    * Subscriptions without room for a whole round of their slots (held in flight or
    * queued): left out of claims and leases.
    */
-  #saturated(): string[] {
-    return [...this.#hold().held]
-      .filter(([id, n]) => n > (ROUNDS - 1) * this.#limit(id))
-      .map(([id]) => id)
+  #saturated({ held }: ClaimHold): string[] {
+    return [...held].filter(([id, n]) => n > (ROUNDS - 1) * this.#limit(id)).map(([id]) => id)
   }
 
   #held(subscriptionId: string): number {
-    return (this.#perSubscription.get(subscriptionId) ?? 0) + this.#queuedOf(subscriptionId)
+    return this.#inFlightOf(subscriptionId) + this.#queuedOf(subscriptionId)
   }
 
   /**
@@ -282,7 +280,7 @@ export class Dispatcher {
       const sub = job.subscriptionId
       if (job.maxConcurrency === null) this.#limits.delete(sub)
       else this.#limits.set(sub, job.maxConcurrency)
-      const slot = (this.#perSubscription.get(sub) ?? 0) < this.#limit(sub)
+      const slot = this.#inFlightOf(sub) < this.#limit(sub)
       if (slot && this.#inFlight < this.o.concurrency) this.#start(job)
       else if (this.#queuedOf(sub) < this.#queueCap(sub)) {
         this.#enqueue(job)
@@ -370,6 +368,10 @@ export class Dispatcher {
     return this.#limit(subscriptionId) * (ROUNDS - 1)
   }
 
+  #inFlightOf(subscriptionId: string): number {
+    return this.#perSubscription.get(subscriptionId) ?? 0
+  }
+
   #queuedOf(subscriptionId: string): number {
     return this.#ready.get(subscriptionId)?.length ?? 0
   }
@@ -396,11 +398,11 @@ export class Dispatcher {
   #nextWaiting(): DeliveryJob | undefined {
     for (const sub of this.#waitingForSlot) {
       this.#waitingForSlot.delete(sub)
-      if ((this.#perSubscription.get(sub) ?? 0) >= this.#limit(sub)) continue
+      if (this.#inFlightOf(sub) >= this.#limit(sub)) continue
       const job = this.#dequeue(sub)
       if (!job) continue
       // Still a slot and a queue: back in line, behind the others.
-      if (this.#queuedOf(sub) > 0 && (this.#perSubscription.get(sub) ?? 0) + 1 < this.#limit(sub))
+      if (this.#queuedOf(sub) > 0 && this.#inFlightOf(sub) + 1 < this.#limit(sub))
         this.#waitingForSlot.add(sub)
       return job
     }
