@@ -811,6 +811,36 @@ export function storeContract(name: string, factory: StoreFactory): void {
         expect(await store.getMessage(unfinished.id)).not.toBeNull()
         expect(await store.getMessage(recent.id)).not.toBeNull()
         expect(await store.listDeliveries({ limit: 10 })).toHaveLength(2)
+        const attempts = await store.db.all(
+          `SELECT d.message_id FROM ${under.hooklineTable('attempts')} a
+           LEFT JOIN ${under.hooklineTable('deliveries')} d ON d.id = a.delivery_id`,
+        )
+        expect(attempts).toEqual([{ message_id: recent.id }])
+      })
+
+      it('deletes what hangs off a message or a delivery, whoever deletes it', async () => {
+        const s = await subscribe('Ping')
+        const [kept, gone, bare] = [message('Ping'), message('Ping'), message('Ping')]
+        await store.insertMessages([kept, gone, bare])
+        const jobs = await store.claimDeliveries(T0, 10, 60_000)
+        await store.recordAttempts(jobs.map((j) => result(j.id, s.id)))
+        const count = async (table: string) =>
+          (await store.db.one(`SELECT count(*) AS n FROM ${under.hooklineTable(table)}`)).n
+        // As an operator might, in psql or sqlite3.
+        await store.db.all(
+          `DELETE FROM ${under.hooklineTable('messages')} WHERE id = ? RETURNING id`,
+          [gone.id],
+        )
+        expect([await count('deliveries'), await count('attempts')]).toEqual([2, 2])
+        const bareDelivery = jobs.find((j) => j.messageId === bare.id)!
+        await store.db.all(
+          `DELETE FROM ${under.hooklineTable('deliveries')} WHERE id = ? RETURNING id`,
+          [bareDelivery.id],
+        )
+        expect([await count('deliveries'), await count('attempts')]).toEqual([1, 1])
+        expect(
+          (await store.getDelivery(jobs.find((j) => j.messageId === kept.id)!.id))?.attemptLog,
+        ).toHaveLength(1)
       })
     })
 

@@ -161,10 +161,7 @@ export function postgresClaims(c: PostgresContext): ClaimsPart {
   }
 }
 
-/**
- * Locks subscription rows in id order. `FOR NO KEY UPDATE` leaves the key-share locks of
- * transactions inserting deliveries for them alone.
- */
+/** Locks subscription rows in id order, for writers of the same rows never to deadlock. */
 export async function lockSubscriptions(
   c: PostgresContext,
   client: Queryable,

@@ -88,7 +88,7 @@ export function postgresDeliveries(c: PostgresContext): DeliveriesPart {
          WHERE status IN ('pending', 'failed')
            AND subscription_id IN (SELECT id FROM ${t.subscriptions} WHERE status != 'active')`,
       )
-      // Deliveries and attempts go with their message (ON DELETE CASCADE).
+      // Deliveries and attempts go with their message (the cascade triggers, migration 011).
       const { rowCount } = await pool.query(
         `DELETE FROM ${t.messages} m WHERE m.created_at < $1
          AND NOT EXISTS (SELECT 1 FROM ${t.deliveries} d WHERE d.message_id = m.id AND d.status IN ('pending', 'failed'))`,
