@@ -818,7 +818,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
         expect(attempts).toEqual([{ message_id: recent.id }])
       })
 
-      it('deletes what hangs off a message or a delivery, whoever deletes it', async () => {
+      it('deletes what hangs off a message, a delivery or a subscription, whoever deletes it', async () => {
         const s = await subscribe('Ping')
         const [kept, gone, bare] = [message('Ping'), message('Ping'), message('Ping')]
         await store.insertMessages([kept, gone, bare])
@@ -841,6 +841,11 @@ export function storeContract(name: string, factory: StoreFactory): void {
         expect(
           (await store.getDelivery(jobs.find((j) => j.messageId === kept.id)!.id))?.attemptLog,
         ).toHaveLength(1)
+        await store.db.all(
+          `DELETE FROM ${under.hooklineTable('subscriptions')} WHERE id = ? RETURNING id`,
+          [s.id],
+        )
+        expect([await count('deliveries'), await count('attempts')]).toEqual([0, 0])
       })
     })
 
