@@ -2,22 +2,29 @@ import type pg from 'pg'
 
 /**
  * One maintenance statement for Hookline's busiest tables, run in the background by the
- * process that churns them whenever `due` says the rows it counted call for it; never two
- * at once. Autovacuum does this work at most once a minute, and not at all where it is
- * off, while a webhook outbox turns its tables over thousands of times a minute.
+ * process that churns them whenever the rows it counted since the last time reach
+ * `threshold` (of all it counted); never two at once. Autovacuum does this work at most
+ * once a minute, and not at all where it is off, while a webhook outbox turns its tables
+ * over thousands of times a minute.
  */
 export class TableUpkeep {
   #running: Promise<void> | null = null
+  #counted = 0
+  #since = 0
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly statement: string,
-    private readonly due: (rows: number) => boolean,
+    private readonly threshold: (counted: number) => number,
   ) {}
 
   /** Counts rows just churned; starts the statement when due. */
   count(rows: number): void {
-    if (!this.due(rows) || this.#running) return
+    this.#counted += rows
+    this.#since += rows
+    if (this.#since < this.threshold(this.#counted)) return
+    this.#since = 0
+    if (this.#running) return
     this.#running = this.pool
       .query(this.statement)
       // Only speed suffers if it fails (a restart, a lock): the next time due tries again.
@@ -45,15 +52,9 @@ export class TableUpkeep {
  * (at least 1,000 rows): some 25 times on the way to a million.
  */
 export function growthAnalyzer(pool: pg.Pool, tables: readonly string[]): TableUpkeep {
-  let written = 0
-  let since = 0
-  return new TableUpkeep(pool, `ANALYZE ${tables.join(', ')}`, (rows) => {
-    written += rows
-    since += rows
-    if (since < Math.max(1000, written / 2)) return false
-    since = 0
-    return true
-  })
+  return new TableUpkeep(pool, `ANALYZE ${tables.join(', ')}`, (written) =>
+    Math.max(1000, written / 2),
+  )
 }
 
 /**
@@ -64,11 +65,5 @@ export function growthAnalyzer(pool: pg.Pool, tables: readonly string[]): TableU
  * each VACUUM is quick.
  */
 export function churnVacuum(pool: pg.Pool, table: string, every: number): TableUpkeep {
-  let since = 0
-  return new TableUpkeep(pool, `VACUUM ${table}`, (rows) => {
-    since += rows
-    if (since < every) return false
-    since = 0
-    return true
-  })
+  return new TableUpkeep(pool, `VACUUM ${table}`, () => every)
 }
