@@ -35,6 +35,7 @@ import type { AttemptResult, DeliveryFilter, HealthChange, RowId } from './stora
 import { SubscriptionService } from './subscriptions/subscription-service.ts'
 import type { Binding, TrackingDefinition } from './tracking/define-tracking.ts'
 import { TrackingPlan, type TrackingSource } from './tracking/tracking-plan.ts'
+import { USER_AGENT } from './version.ts'
 
 export interface HooklineOptions {
   /** A database URL (`sqlite:…`, `postgres://…`) or an open store. */
@@ -162,7 +163,7 @@ export class Hookline {
               ? { filename: this.#sqlite.filename, intervalMs: CHECKPOINT_INTERVAL_MS }
               : undefined,
           })
-        : new HttpSender({ ...sending, policy: this.targetPolicy })
+        : new HttpSender({ ...sending, userAgent: USER_AGENT, policy: this.targetPolicy })
     this.#dispatcher = new Dispatcher({
       store,
       sender: this.#sender,

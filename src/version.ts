@@ -6,3 +6,6 @@ export const VERSION: string = (
     version: string
   }
 ).version
+
+/** The `user-agent` of Hookline's webhook requests. */
+export const USER_AGENT = `Hookline/${VERSION}`

@@ -1,7 +1,6 @@
 import { Agent, request } from 'undici'
 import { signatureHeader } from '../signing/standard-webhooks.ts'
 import type { DeliveryJob } from '../storage/types.ts'
-import { VERSION } from '../version.ts'
 import type { TargetPolicy } from './target-policy.ts'
 
 /** At most this much of a response body is read and kept in the attempt log. */
@@ -14,6 +13,8 @@ export interface SendOptions {
   readonly timeoutMs: number
   /** Keep-alive connections per target origin. */
   readonly connectionsPerOrigin: number
+  /** The `user-agent` header (`USER_AGENT`). */
+  readonly userAgent: string
 }
 
 export interface SendResult {
@@ -33,7 +34,6 @@ export interface SendResult {
  */
 export class HttpSender {
   readonly #agent: Agent
-  readonly #userAgent = `Hookline/${VERSION}`
 
   constructor(private readonly options: SendOptions) {
     this.#agent = new Agent({
@@ -75,7 +75,7 @@ export class HttpSender {
         headers: {
           ...job.headers,
           'content-type': 'application/json',
-          'user-agent': this.#userAgent,
+          'user-agent': this.options.userAgent,
           'webhook-id': job.messageId,
           'webhook-timestamp': String(timestamp),
           'webhook-signature': signatureHeader(job.secrets, job.messageId, timestamp, job.body),

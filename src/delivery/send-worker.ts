@@ -8,9 +8,9 @@ import { HttpSender, type SendResult } from './http-sender.ts'
 import { TargetPolicy, type TargetPolicyConfig } from './target-policy.ts'
 
 export interface SendWorkerData {
-  readonly entry: string
   readonly timeoutMs: number
   readonly connectionsPerOrigin: number
+  readonly userAgent: string
   readonly policy: TargetPolicyConfig
   /** A SQLite file whose WAL this thread checkpoints, off the store's connection. */
   readonly checkpoint?: { readonly filename: string; readonly intervalMs: number }
@@ -35,18 +35,21 @@ const data = workerData as SendWorkerData
 const sender = new HttpSender({
   timeoutMs: data.timeoutMs,
   connectionsPerOrigin: data.connectionsPerOrigin,
+  userAgent: data.userAgent,
   policy: new TargetPolicy(data.policy),
 })
 let stopCheckpoints: (() => void) | null = null
-let checkpoints: boolean | string = false
-if (data.checkpoint) {
+
+/** Whether it checkpoints the WAL it was given, or why it cannot. */
+async function startCheckpoints(): Promise<boolean | string> {
+  if (!data.checkpoint) return false
   // Sending does not depend on it: a thread that cannot checkpoint says why and sends.
   try {
     const { checkpointWal } = await import('../storage/sqlite/wal-checkpoints.ts')
     stopCheckpoints = checkpointWal(data.checkpoint.filename, data.checkpoint.intervalMs)
-    checkpoints = true
+    return true
   } catch (error) {
-    checkpoints = asError(error).message
+    return asError(error).message
   }
 }
 
@@ -72,4 +75,4 @@ port.on('message', (m: ToSender) => {
   for (const [seq, job, nowMs] of m.jobs)
     void sender.send(job, nowMs).then((result) => finished(seq, result))
 })
-post({ ready: true, checkpoints })
+void startCheckpoints().then((checkpoints) => post({ ready: true, checkpoints }))

@@ -1,8 +1,13 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { Webhook } from 'standardwebhooks'
 import { afterEach, describe, expect, it } from 'vitest'
+import { threadScript } from '../../src/delivery/thread-script.ts'
 import { ThreadedSender } from '../../src/delivery/threaded-sender.ts'
 import type { DeliveryJob } from '../../src/storage/types.ts'
 import { type Receiver, startReceiver } from '../helpers/receiver.ts'
+import { tempDir } from '../helpers/temp.ts'
 
 const SECRET = `whsec_${Buffer.alloc(24, 7).toString('base64')}`
 
@@ -84,5 +89,22 @@ describe('sending from a worker thread', () => {
     const { checkpoints } = await sender.start()
     expect(checkpoints).toMatch(/nonexistent|directory|unable to open/i)
     expect((await sender.send(job(receiver.url, 1), Date.now())).statusCode).toBe(200)
+  })
+})
+
+describe('a thread’s script', () => {
+  const dir = tempDir()
+  it('is built from the TypeScript module, and refuses what a script cannot do', () => {
+    const ok = join(dir, 'ok.ts')
+    writeFileSync(
+      ok,
+      "import { parentPort } from 'node:worker_threads'\nparentPort?.postMessage(1 as number)\n",
+    )
+    expect(threadScript(pathToFileURL(ok))).toContain('postMessage(1)')
+    const meta = join(dir, 'meta.ts')
+    writeFileSync(meta, 'export const here: string = import.meta.url\n')
+    expect(() => threadScript(pathToFileURL(meta))).toThrow(
+      /cannot build the thread .*import\.meta/,
+    )
   })
 })
