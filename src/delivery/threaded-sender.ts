@@ -97,9 +97,9 @@ export class ThreadedSender {
       eval: true,
       workerData: data,
       // Requests in flight outlive a small young generation and are promoted, to be swept
-      // from the old one: with 4 MB, GC took a third of the thread's time. 16 MB spends
-      // ~10 MB more at the peak (draining 100,000 deliveries: 273–280 MB against 263–267
-      // MB) for 5–10 % more deliveries/s; V8's default spends ~30 MB for 15–20 %.
+      // from the old one: with 4 MB, GC took a third of the thread's time. Draining 100,000
+      // deliveries, 16 MB went ~5 % faster than 4 MB for ~10 MB more at the peak (273–286
+      // against 263–267 MB); V8's default went ~18 % faster and passed 300 MB.
       resourceLimits: { maxYoungGenerationSizeMb: 16 },
     })
     worker.on('message', (m: FromSender) => {
