@@ -11,7 +11,8 @@ import {
   DEFAULT_HEALTH_POLICY,
   type HealthPolicy,
 } from './delivery/endpoint-health.ts'
-import { HttpSender } from './delivery/http-sender.ts'
+import type { HttpSender } from './delivery/http-sender.ts'
+import { InProcessSender } from './delivery/in-process-sender.ts'
 import { DEFAULT_RETRY_SCHEDULE } from './delivery/retry-schedule.ts'
 import { TargetPolicy } from './delivery/target-policy.ts'
 import { ThreadedSender } from './delivery/threaded-sender.ts'
@@ -163,7 +164,7 @@ export class Hookline {
               ? { filename: this.#sqlite.filename, intervalMs: CHECKPOINT_INTERVAL_MS }
               : undefined,
           })
-        : new HttpSender({ ...sending, userAgent: USER_AGENT, policy: this.targetPolicy })
+        : new InProcessSender({ ...sending, userAgent: USER_AGENT, policy: this.targetPolicy })
     this.#dispatcher = new Dispatcher({
       store,
       sender: this.#sender,
