@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { type Logger, pino } from 'pino'
-import { ChangeConsumer } from './capture/change-consumer.ts'
+import { ChangeConsumer, type StepFanOut } from './capture/change-consumer.ts'
 import { watchSqliteWal } from './capture/file-watcher.ts'
 import { type Clock, systemClock } from './clock.ts'
 import { CaptureConfigSchema, checkConfig, DeliveryConfigSchema } from './config/config-schema.ts'
@@ -181,6 +181,7 @@ export class Hookline {
       leaseMs: d.leaseMs ?? Math.max(120_000, timeoutMs * 4),
       pollIntervalMs: d.pollIntervalMs ?? 1000,
       onRecorded: (results, health) => this.#afterAttempts(results, health),
+      onRoom: () => this.#consumer?.nudge(),
     })
     this.#health = { ...DEFAULT_HEALTH_POLICY, ...d.health }
     this.#retentionMs = d.retentionMs ?? 30 * 86_400_000
@@ -303,6 +304,14 @@ export class Hookline {
       batchSize: c.batchSize ?? 500,
       pollIntervalMs: c.pollIntervalMs ?? 25,
       leaseOffer: () => this.#dispatcher.leaseOffer(),
+      // One delivery process per store: its capture keeps pace with its sending, so that
+      // new deliveries are leased as they are made instead of waiting for a claim.
+      ...(store.capabilities.multiProcess
+        ? {}
+        : {
+            pace: ({ subscriptions, perChange }: StepFanOut) =>
+              this.#dispatcher.intake(subscriptions, perChange),
+          }),
       onDeliveries: (leased, made) =>
         void this.#dispatcher.accept(leased, made).catch((error) => {
           this.logger.error({ err: error }, 'delivery:error')

@@ -26,9 +26,27 @@ export interface ChangeConsumerOptions {
   readonly leaseOffer?: () => LeaseOffer | null
   /** Called after a batch produced deliveries, with those leased to this process. */
   readonly onDeliveries: (leased: readonly DeliveryJob[], made: number) => void
+  /**
+   * Where this process alone delivers: how many changes the next step should take, given
+   * the last step's fan-out (`Dispatcher.intake`); 0 holds the step back, for at most
+   * `MAX_HOLD_MS`, until a nudge says attempts have ended.
+   */
+  readonly pace?: (last: StepFanOut) => number
+}
+
+/** The subscriptions a step made deliveries for, and how many it made a change. */
+export interface StepFanOut {
+  readonly subscriptions: readonly string[]
+  readonly perChange: number
 }
 
 const MIN_POLL_MS = 2
+/**
+ * The longest a step waits for the sender (`pace`). Under it the deliveries wait as changes
+ * instead of rows to claim; past it, capture goes on whatever the sender's state (a full
+ * sender must not hide new events from the store for long).
+ */
+const MAX_HOLD_MS = 1000
 /** How often a process that does not hold the consumer lock asks for it again. */
 const STANDBY_POLL_MS = 1000
 
@@ -42,10 +60,18 @@ export class ChangeConsumer {
   #lastChangesAt = Number.NEGATIVE_INFINITY
   /** Another process consumes the change log (shared stores). */
   #standby = false
+  /** The last step's fan-out, when it made deliveries (`pace`). */
+  #fanOut: StepFanOut | null = null
+  /** When the step began to wait for the sender (`pace`). */
+  #heldSince: number | null = null
 
   constructor(private readonly o: ChangeConsumerOptions) {
     this.#loop = new WorkLoop(
-      async () => this.#nextWait(await this.runOnce()),
+      async () => {
+        const take = this.#intake()
+        if (typeof take === 'object') return take.wait
+        return this.#nextWait(await this.runOnce(take), take)
+      },
       (error) => {
         o.logger.error({ err: error }, 'capture:error')
         o.emitter.emit('capture:error', error)
@@ -66,12 +92,28 @@ export class ChangeConsumer {
    * every `pollIntervalMs`. It keeps latency low where nothing announces new changes (a
    * PostgreSQL capture trigger sends no NOTIFY, to spare the writers).
    */
-  #nextWait(consumed: number): number {
-    if (consumed >= this.o.batchSize) return 0
+  #nextWait(consumed: number, asked: number): number {
+    if (consumed >= asked) return 0
     if (this.#standby) return Math.max(this.o.pollIntervalMs, STANDBY_POLL_MS)
     const now = performance.now()
     if (consumed > 0) this.#lastChangesAt = now
     return Math.min(this.o.pollIntervalMs, Math.max(MIN_POLL_MS, (now - this.#lastChangesAt) / 10))
+  }
+
+  /**
+   * How many changes the next step takes: a batch, or what `pace` lets through; or how long
+   * to wait for the sender first.
+   */
+  #intake(): number | { wait: number } {
+    const paced = this.#fanOut && this.o.pace ? this.o.pace(this.#fanOut) : this.o.batchSize
+    const now = performance.now()
+    const held = this.#heldSince === null ? 0 : now - this.#heldSince
+    if (paced > 0 || held >= MAX_HOLD_MS) {
+      this.#heldSince = null
+      return paced > 0 ? Math.min(this.o.batchSize, paced) : this.o.batchSize
+    }
+    this.#heldSince ??= now
+    return { wait: MAX_HOLD_MS - (now - this.#heldSince) }
   }
 
   stop(): Promise<void> {
@@ -83,14 +125,14 @@ export class ChangeConsumer {
     this.#loop.nudge()
   }
 
-  /** Processes one batch; returns how many changes it consumed or set aside. */
-  async runOnce(): Promise<number> {
+  /** Processes one batch (of `limit` changes at most); returns how many it consumed or set aside. */
+  async runOnce(limit = this.o.batchSize): Promise<number> {
     // Stores shared by several processes consume with one process at a time; the others
     // ask again every second and take over when the holder is gone.
     const { store } = this.o
     this.#standby = !!store.acquireChangeConsumerLock && !(await store.acquireChangeConsumerLock())
     if (this.#standby) return 0
-    const changes = await this.o.store.readChanges(this.o.batchSize)
+    const changes = await this.o.store.readChanges(limit)
     if (changes.length === 0) return 0
     const results = await this.#build(await Promise.all(changes.map((c) => this.#track(c))))
     // The database was briefly away: redo the whole batch later rather than set aside
@@ -114,11 +156,15 @@ export class ChangeConsumer {
       consumed.push(change.id)
       messages.push(...result)
     }
-    const { deliveries, leased } = await this.o.store.commitChanges(
+    const { deliveries, leased, subscriptions } = await this.o.store.commitChanges(
       consumed,
       messages,
       messages.length > 0 ? this.o.leaseOffer?.() : null,
     )
+    this.#fanOut =
+      deliveries > 0 && subscriptions && consumed.length > 0
+        ? { subscriptions, perChange: Math.ceil(deliveries / consumed.length) }
+        : null
     this.o.emitter.emit('change:processed', {
       changes: consumed.length,
       messages: messages.length,

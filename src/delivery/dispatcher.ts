@@ -3,6 +3,7 @@ import { WorkLoop } from '../capture/work-loop.ts'
 import type { Clock } from '../clock.ts'
 import type { HooklineEmitter } from '../hookline-events.ts'
 import { roomFor } from '../storage/claim-offers.ts'
+import { DELIVERY_STATES as D } from '../storage/states.ts'
 import type { Store } from '../storage/store.ts'
 import type {
   AttemptResult,
@@ -40,6 +41,11 @@ export interface DispatcherOptions {
   readonly leaseMs: number
   /** Longest sleep when nothing is due (other processes may add work). */
   readonly pollIntervalMs: number
+  /**
+   * Called when attempts that end leave room for an outbox step (`intake`): a subscription
+   * has a round of its slots free again, or a quarter of a round is free over all.
+   */
+  readonly onRoom?: () => void
   /** Called once a batch of attempts is written, with how each subscription's health moved. */
   readonly onRecorded?: (
     results: readonly AttemptResult[],
@@ -83,6 +89,10 @@ export class Dispatcher {
   readonly #behind = new Set<string>()
   /** Moves when an outbox step leaves deliveries to claims (`accept`). */
   #epoch = 0
+  /** The time of the last claim (`#noteClaim`). */
+  #claimedAt = 0
+  /** The earliest retry this process scheduled since a claim came back short after it. */
+  #retryDueAt: number | null = null
   /** Stopped without recording everything: stop retrying the write. */
   #abandoned = false
   #claimSize: number
@@ -162,8 +172,9 @@ export class Dispatcher {
     const hold = this.#hold()
     const saturated = this.#saturated(hold)
     const epoch = this.#epoch
+    this.#claimedAt = this.o.clock.now()
     const jobs = await this.o.store.claimDeliveries(
-      this.o.clock.now(),
+      this.#claimedAt,
       limit,
       this.o.leaseMs,
       saturated,
@@ -191,21 +202,45 @@ export class Dispatcher {
   }
 
   /**
-   * What the outbox step may lease to this process as it creates deliveries (its free
-   * slots), sparing their claim. Earlier due work in the store goes first, by claims,
-   * oldest first: no offer after a claim that came back full or while an outbox step's
-   * leftovers wait, and none for a subscription that may still have some (`#behind`).
+   * What the outbox step may lease to this process as it creates deliveries (its room: the
+   * free slots and a round queued behind them, as a claim takes), sparing their claim; a
+   * round of each subscription's slots at most, and none for those without room for one.
+   * Earlier due work in the store goes first, by claims, oldest first: no offer after a
+   * claim that came back full or while an outbox step's leftovers wait, and none for a
+   * subscription that may still have some (`#behind`).
    */
   leaseOffer(): LeaseOffer | null {
-    const free = this.o.concurrency - this.#inFlight
-    if (!this.#running || !this.#caughtUp || free <= 0) return null
+    const room = this.#room()
+    if (!this.#running || !this.#caughtUp || room <= 0) return null
+    const hold = this.#hold()
     return {
       now: this.o.clock.now(),
-      limit: free,
+      limit: room,
       leaseMs: this.o.leaseMs,
-      exclude: [...new Set([...this.#saturated(this.#hold()), ...this.#behind])],
+      exclude: [...new Set([...this.#saturated(hold), ...this.#behind])],
       perSubscription: this.o.perSubscriptionConcurrency,
     }
+  }
+
+  /**
+   * How many changes the next outbox step should take, for all the deliveries it makes to
+   * `subscriptions` (those of the last step, `perChange` deliveries a change) to be leased
+   * to this process (`leaseOffer`): their room, a round of each one's slots at most, within
+   * the global room. 0 while that is less than a change's deliveries or a quarter of a
+   * round: the step had better wait for attempts to end (`onRoom`) than leave its
+   * deliveries to claims.
+   */
+  intake(subscriptions: readonly string[], perChange: number): number {
+    let room = 0
+    let most = 0
+    for (const id of subscriptions) {
+      const limit = this.#limit(id)
+      room += Math.max(0, Math.min(limit, ROUNDS * limit - this.#held(id)))
+      most += limit
+    }
+    room = Math.min(room, this.#room())
+    const least = Math.min(Math.ceil(this.o.concurrency / 4), most)
+    return room < Math.max(perChange, least) ? 0 : Math.floor(room / perChange)
   }
 
   /**
@@ -237,10 +272,20 @@ export class Dispatcher {
     hold: ClaimHold,
   ): void {
     if (epoch !== this.#epoch) return
+    const knew = this.#caughtUp
     this.#caughtUp = jobs.length < limit
-    this.#behind.clear()
-    if (!this.#caughtUp) return
-    for (const id of exclude) this.#behind.add(id)
+    // A short claim that asked everyone took every retry due by then.
+    if (this.#caughtUp && exclude.length === 0 && (this.#retryDueAt ?? 0) <= this.#claimedAt)
+      this.#retryDueAt = null
+    // The subscriptions it left out are as they were: behind if they were, or if nothing
+    // was known.
+    const left = new Set(exclude)
+    for (const id of this.#behind) if (!left.has(id)) this.#behind.delete(id)
+    if (!this.#caughtUp) {
+      this.#behind.clear()
+      return
+    }
+    if (!knew) for (const id of exclude) this.#behind.add(id)
     const room = roomFor(this.o.perSubscriptionConcurrency, hold)
     const taken = new Map<string, number>()
     for (const job of jobs) {
@@ -331,6 +376,11 @@ export class Dispatcher {
     )
     void this.#send(job)
       .then((result) => {
+        if (result.status === D.failed && result.nextAttemptAt !== null)
+          this.#retryDueAt = Math.min(
+            this.#retryDueAt ?? result.nextAttemptAt,
+            result.nextAttemptAt,
+          )
         this.#results.push(result)
         this.#scheduleFlush()
       })
@@ -354,9 +404,25 @@ export class Dispatcher {
       !next ||
       this.#held(subscriptionId) === (ROUNDS - 1) * this.#limit(subscriptionId) ||
       this.#room() === Math.ceil(this.o.concurrency / 4)
-    )
-      this.#loop.nudge()
+    ) {
+      if (this.#mayFindWork()) this.#loop.nudge()
+      this.o.onRoom?.()
+    }
     if (this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve()
+  }
+
+  /**
+   * Whether a claim could find due work: after one that came back full or an outbox step's
+   * leftovers, for subscriptions that may have some left (`#behind`), or once a retry this
+   * process scheduled is due. Otherwise attempts that end do not claim: new work comes
+   * leased by the outbox step or announced by a nudge, and the loop's poll looks anyway.
+   */
+  #mayFindWork(): boolean {
+    return (
+      !this.#caughtUp ||
+      this.#behind.size > 0 ||
+      (this.#retryDueAt !== null && this.#retryDueAt <= this.o.clock.now())
+    )
   }
 
   #limit(subscriptionId: string): number {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import type { Hookline } from '../../src/hookline.ts'
 import { openSqliteStore } from '../../src/storage/sqlite/sqlite-store.ts'
 import type { DeliveryJob } from '../../src/storage/types.ts'
 import { deliveryFixture } from '../helpers/delivery-setup.ts'
@@ -30,13 +31,80 @@ describe('deliveries leased by the outbox step', () => {
     })()
     const received = await receiver.waitFor(21)
     expect(new Set(received.map((r) => r.headers['webhook-id'])).size).toBe(21)
-    // Of the batch, the subscription's limit (16 in flight) was leased; a claim took the rest.
-    expect(claims.flat()).toHaveLength(4)
+    // Capture kept pace: the batch went in steps of what the subscription had room for
+    // (16 in flight), each leased whole; no claim found any of it.
+    expect(claims.flat()).toHaveLength(0)
     const succeeded = async () =>
       (await hookline.listDeliveries({ limit: 100 })).filter(
         (d) => d.status === 'succeeded' && d.attempts === 1,
       ).length === 21
     await until(succeeded)
+  })
+})
+
+describe('capture, where one process delivers', () => {
+  const fixture = deliveryFixture()
+
+  /** A started Hookline whose receiver answers once `open()` is called, counting claims. */
+  async function gatedSetup() {
+    const setup = await fixture.setup({ concurrency: 8, perSubscriptionConcurrency: 2 })
+    const { hookline, insertDeal } = setup
+    const receiver = await fixture.receiver()
+    await hookline.subscriptions.subscribe({ event: 'NewOpportunity', targetUrl: receiver.url })
+    const claimed: DeliveryJob[] = []
+    const claim = hookline.store.claimDeliveries.bind(hookline.store)
+    hookline.store.claimDeliveries = async (...args) => {
+      const jobs = await claim(...args)
+      claimed.push(...jobs)
+      return jobs
+    }
+    await hookline.start()
+    // One change first: the next steps know where its event fans out.
+    insertDeal('first')
+    await receiver.waitFor(1)
+    let open = () => {}
+    const gate = new Promise<void>((resolve) => {
+      open = resolve
+    })
+    receiver.respond = () => ({ status: 200, after: gate })
+    return { ...setup, receiver, claimed, open }
+  }
+
+  const pending = async (hookline: Hookline) =>
+    (await hookline.listDeliveries({ status: 'pending', limit: 100 })).length
+
+  it('takes no more changes than the sender has room for; the rest wait in the change log', async () => {
+    const { hookline, app, insertDeal, receiver, claimed, open } = await gatedSetup()
+    app.transaction(() => {
+      for (let i = 0; i < 20; i++) insertDeal(`deal ${i}`)
+    })()
+    // The subscription holds 2 in flight and 4 queued; the other 14 changes wait.
+    await until(async () => (await hookline.store.countPendingChanges()) === 14)
+    await new Promise((r) => setTimeout(r, 200))
+    expect(await hookline.store.countPendingChanges()).toBe(14)
+    expect(await pending(hookline)).toBe(6)
+    expect(receiver.received).toHaveLength(3)
+    open()
+    const received = await receiver.waitFor(21)
+    expect(new Set(received.map((r) => r.headers['webhook-id'])).size).toBe(21)
+    // Every delivery was leased as it was made: no claim found one.
+    expect(claimed).toHaveLength(0)
+    await until(async () => (await pending(hookline)) === 0)
+  })
+
+  it('goes on after a second when the sender stays full, and claims take what it left', async () => {
+    const { hookline, app, insertDeal, receiver, claimed, open } = await gatedSetup()
+    app.transaction(() => {
+      for (let i = 0; i < 20; i++) insertDeal(`deal ${i}`)
+    })()
+    await until(async () => (await pending(hookline)) === 6)
+    // Nothing answers: after a second's hold the step takes the whole log anyway.
+    await until(async () => (await hookline.store.countPendingChanges()) === 0)
+    expect(await pending(hookline)).toBe(20)
+    open()
+    await receiver.waitFor(21)
+    await until(async () => (await pending(hookline)) === 0)
+    expect(claimed).toHaveLength(14)
   })
 })
 
@@ -55,7 +123,8 @@ describe('the outbox step is offered leases', () => {
     // out of offers (its new deliveries must not pass its older ones); the quiet one is not.
     await until(() => dispatcher.leaseOffer() !== null)
     expect(held.sent).toHaveLength(2)
-    expect(dispatcher.leaseOffer()).toMatchObject({ limit: 6, exclude: [busy] })
+    // The offer is the room left: 8 slots and a round queued, less the 2 + 4 held.
+    expect(dispatcher.leaseOffer()).toMatchObject({ limit: 10, exclude: [busy] })
     while (held.sent.length < 10) {
       await until(() => held.unanswered > 0)
       held.answer()

@@ -17,6 +17,8 @@ export interface Reply {
   readonly delayMs?: number
   /** Never answer (the sender must time out). */
   readonly hang?: boolean
+  /** Answer once this settles. */
+  readonly after?: Promise<unknown>
 }
 
 /** A real HTTP receiver on 127.0.0.1 that records every request. */
@@ -81,7 +83,8 @@ export async function startReceiver(path = '/hook'): Promise<Receiver> {
       const reply = receiver.respond(r)
       if (reply.hang) return
       const send = () => res.writeHead(reply.status, reply.headers ?? {}).end(reply.body ?? '')
-      if (reply.delayMs) setTimeout(send, reply.delayMs)
+      if (reply.after) void reply.after.then(send)
+      else if (reply.delayMs) setTimeout(send, reply.delayMs)
       else send()
     })
   })

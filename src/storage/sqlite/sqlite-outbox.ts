@@ -31,6 +31,7 @@ function writeMessages(
   const activeByEvent = new Map<string, Target[]>()
   const pick = lease ? leasePicker(lease) : null
   const leased: DeliveryJob[] = []
+  const subscriptions = new Set<string>()
   let deliveries = 0
   for (const m of messages) {
     stmt(
@@ -69,10 +70,11 @@ function writeMessages(
         const row = { ...target, id, message_id: m.id, subscription_id: target.id }
         leased.push(toJob({ ...row, event: m.event, attempts: 0, body: m.body }, lease.now))
       }
+      subscriptions.add(target.id)
       deliveries++
     }
   }
-  return { deliveries, leased }
+  return { deliveries, leased, subscriptions: [...subscriptions] }
 }
 
 export function sqliteOutbox(c: SqliteContext): OutboxPart {
