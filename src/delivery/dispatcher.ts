@@ -226,11 +226,13 @@ export class Dispatcher {
    * How many changes the next outbox step should take, for all the deliveries it makes to
    * `subscriptions` (those of the last step, `perChange` deliveries a change) to be leased
    * to this process (`leaseOffer`): their room, a round of each one's slots at most, within
-   * the global room. 0 while that is less than a change's deliveries or a quarter of a
-   * round: the step had better wait for attempts to end (`onRoom`) than leave its
-   * deliveries to claims.
+   * the global room. 0 while that is less than a change's deliveries, or than a quarter of
+   * a round (all their slots, if fewer): the step had better wait for attempts to end
+   * (`onRoom`) than leave its deliveries to claims.
    */
   intake(subscriptions: readonly string[], perChange: number): number {
+    // A dispatcher that does not send (stopped, or held with no slots) paces nothing.
+    if (!this.#running || this.o.concurrency <= 0) return Number.POSITIVE_INFINITY
     let room = 0
     let most = 0
     for (const id of subscriptions) {

@@ -108,6 +108,28 @@ describe('capture, where one process delivers', () => {
   })
 })
 
+describe('capture, where delivery is held (no slots)', () => {
+  const fixture = deliveryFixture()
+
+  it('is not held back by the sender', async () => {
+    const { hookline, app, insertDeal } = await fixture.setup({ concurrency: 0 })
+    const receiver = await fixture.receiver()
+    await hookline.subscriptions.subscribe({ event: 'NewOpportunity', targetUrl: receiver.url })
+    await hookline.start()
+    const made = async () => (await hookline.listDeliveries({ limit: 100 })).length
+    insertDeal('first')
+    await until(async () => (await made()) === 1)
+    const started = performance.now()
+    app.transaction(() => {
+      for (let i = 0; i < 20; i++) insertDeal(`deal ${i}`)
+    })()
+    await until(async () => (await made()) === 21)
+    // A step held for the sender would have waited a second.
+    expect(performance.now() - started).toBeLessThan(900)
+    expect(receiver.received).toHaveLength(0)
+  })
+})
+
 describe('the outbox step is offered leases', () => {
   it('for no subscription whose older due work still waits in the store', async () => {
     const store = openSqliteStore({ filename: tempDbPath(tempDir()) })
