@@ -226,9 +226,10 @@ export class Dispatcher {
    * How many changes the next outbox step should take, for all the deliveries it makes to
    * `subscriptions` (those of the last step, `perChange` deliveries a change) to be leased
    * to this process (`leaseOffer`): their room, a round of each one's slots at most, within
-   * the global room. 0 while that is less than a change's deliveries, or than a quarter of
-   * a round (all their slots, if fewer): the step had better wait for attempts to end
-   * (`onRoom`) than leave its deliveries to claims.
+   * the global room. 0 while that is less than a change's deliveries (unless a change
+   * makes more than it can ever be), or than a quarter of a round (all their slots, if
+   * fewer): the step had better wait for attempts to end (`onRoom`) than leave its
+   * deliveries to claims.
    */
   intake(subscriptions: readonly string[], perChange: number): number {
     // A dispatcher that does not send (stopped, or held with no slots) paces nothing.
@@ -241,8 +242,11 @@ export class Dispatcher {
       most += limit
     }
     room = Math.min(room, this.#room())
+    most = Math.min(most, 2 * this.o.concurrency)
     const least = Math.min(Math.ceil(this.o.concurrency / 4), most)
-    return room < Math.max(perChange, least) ? 0 : Math.floor(room / perChange)
+    // A change that fans out wider than leases ever reach goes on with a quarter of a round.
+    const need = perChange > most ? least : Math.max(perChange, least)
+    return room < need ? 0 : Math.max(1, Math.floor(room / perChange))
   }
 
   /**

@@ -130,6 +130,26 @@ describe('capture, where delivery is held (no slots)', () => {
   })
 })
 
+describe('the pace the dispatcher sets for capture', () => {
+  it('lets a change through that fans out wider than leases can ever reach', async () => {
+    const store = openSqliteStore({ filename: tempDbPath(tempDir()) })
+    await store.migrate()
+    const { dispatcher } = heldDispatcher(store, { concurrency: 8, perSubscriptionConcurrency: 2 })
+    const subs = Array.from({ length: 30 }, (_, i) => `sub_${i}`)
+    // Not sending: no pace.
+    expect(dispatcher.intake(subs, 30)).toBe(Number.POSITIVE_INFINITY)
+    dispatcher.start()
+    // One subscription: its round of 2 slots a step.
+    expect(dispatcher.intake(subs.slice(0, 1), 1)).toBe(2)
+    // Four subscriptions, one delivery each a change: 8 of the 16 the process may hold.
+    expect(dispatcher.intake(subs.slice(0, 4), 4)).toBe(2)
+    // Thirty a change, more than the 16 it may ever hold: one change a step, not none.
+    expect(dispatcher.intake(subs, 30)).toBe(1)
+    await dispatcher.stop()
+    await store.close()
+  })
+})
+
 describe('the outbox step is offered leases', () => {
   it('for no subscription whose older due work still waits in the store', async () => {
     const store = openSqliteStore({ filename: tempDbPath(tempDir()) })
