@@ -181,7 +181,7 @@ export class Hookline {
       leaseMs: d.leaseMs ?? Math.max(120_000, timeoutMs * 4),
       pollIntervalMs: d.pollIntervalMs ?? 1000,
       onRecorded: (results, health) => this.#afterAttempts(results, health),
-      onRoom: () => this.#consumer?.nudge(),
+      ...(store.capabilities.multiProcess ? {} : { onRoom: () => this.#consumer?.roomFreed() }),
     })
     this.#health = { ...DEFAULT_HEALTH_POLICY, ...d.health }
     this.#retentionMs = d.retentionMs ?? 30 * 86_400_000
@@ -333,10 +333,6 @@ export class Hookline {
     // One delivery process per SQLite file: leases left by a crashed run are ours to end.
     // (Here, not in init(): a CLI command on the same file must not free a live server's.)
     if (!this.store.capabilities.multiProcess) await this.store.releaseLeases()
-    const wake = () => {
-      this.#consumer?.nudge()
-      this.#dispatcher.nudge()
-    }
     const sqlite = this.#sqlite
     if (sqlite) {
       // data_version moves only when another connection commits: Hookline's own writes,
@@ -346,11 +342,16 @@ export class Hookline {
         const version = sqlite.dataVersion()
         if (version === seen) return
         seen = version
-        wake()
+        this.#consumer?.nudge()
+        this.#dispatcher.wake()
       })
     }
     // Other Hookline processes on the same database announce the deliveries they add.
-    else if (this.store.onNotify) this.#unwatch = this.store.onNotify(wake)
+    else if (this.store.onNotify)
+      this.#unwatch = this.store.onNotify(() => {
+        this.#consumer?.nudge()
+        this.#dispatcher.nudge()
+      })
     this.#consumer!.start()
     // The sending thread takes a few hundred ms to load: start it now, not at the first delivery.
     if (this.#sender instanceof ThreadedSender) {

@@ -28,8 +28,9 @@ export interface ChangeConsumerOptions {
   readonly onDeliveries: (leased: readonly DeliveryJob[], made: number) => void
   /**
    * Where this process alone delivers: how many changes the next step should take, given
-   * the last step's fan-out (`Dispatcher.intake`); 0 holds the step back, for at most
-   * `MAX_HOLD_MS`, until a nudge says attempts have ended.
+   * the last step's fan-out (`Dispatcher.intake`); 0 holds the step back until `roomFreed`
+   * (asked again every `HOLD_RECHECK_MS`). Capture runs paced for `MAX_PACED_MS` at most,
+   * then in whole batches until it has read the log to its end.
    */
   readonly pace?: (last: StepFanOut) => number
 }
@@ -42,11 +43,13 @@ export interface StepFanOut {
 
 const MIN_POLL_MS = 2
 /**
- * The longest a step waits for the sender (`pace`). Under it the deliveries wait as changes
- * instead of rows to claim; past it, capture goes on whatever the sender's state (a full
- * sender must not hide new events from the store for long).
+ * How long capture may run paced (`pace`) before it reads the log to its end in whole
+ * batches: the deliveries wait as changes instead of rows to claim meanwhile, and a burst
+ * of one event must not hold back the changes behind it for longer.
  */
-const MAX_HOLD_MS = 1000
+const MAX_PACED_MS = 1000
+/** How often a held step asks the pace again, if no `roomFreed` came. */
+const HOLD_RECHECK_MS = 20
 /** How often a process that does not hold the consumer lock asks for it again. */
 const STANDBY_POLL_MS = 1000
 
@@ -62,8 +65,10 @@ export class ChangeConsumer {
   #standby = false
   /** The last step's fan-out, when it made deliveries (`pace`). */
   #fanOut: StepFanOut | null = null
-  /** When the step began to wait for the sender (`pace`). */
-  #heldSince: number | null = null
+  /** Since when steps have been paced without reading the log to its end. */
+  #pacedSince: number | null = null
+  /** The next step waits for the sender (`pace`). */
+  #holding = false
 
   constructor(private readonly o: ChangeConsumerOptions) {
     this.#loop = new WorkLoop(
@@ -93,10 +98,12 @@ export class ChangeConsumer {
    * PostgreSQL capture trigger sends no NOTIFY, to spare the writers).
    */
   #nextWait(consumed: number, asked: number): number {
-    if (consumed >= asked) return 0
-    if (this.#standby) return Math.max(this.o.pollIntervalMs, STANDBY_POLL_MS)
     const now = performance.now()
     if (consumed > 0) this.#lastChangesAt = now
+    if (consumed >= asked) return 0
+    // The log is read to its end: pacing may start afresh.
+    this.#pacedSince = null
+    if (this.#standby) return Math.max(this.o.pollIntervalMs, STANDBY_POLL_MS)
     return Math.min(this.o.pollIntervalMs, Math.max(MIN_POLL_MS, (now - this.#lastChangesAt) / 10))
   }
 
@@ -105,15 +112,22 @@ export class ChangeConsumer {
    * to wait for the sender first.
    */
   #intake(): number | { wait: number } {
-    const paced = this.#fanOut && this.o.pace ? this.o.pace(this.#fanOut) : this.o.batchSize
+    this.#holding = false
+    const { batchSize } = this.o
+    if (!this.#fanOut || !this.o.pace) return batchSize
     const now = performance.now()
-    const held = this.#heldSince === null ? 0 : now - this.#heldSince
-    if (paced > 0 || held >= MAX_HOLD_MS) {
-      this.#heldSince = null
-      return paced > 0 ? Math.min(this.o.batchSize, paced) : this.o.batchSize
-    }
-    this.#heldSince ??= now
-    return { wait: MAX_HOLD_MS - (now - this.#heldSince) }
+    if (this.#pacedSince !== null && now - this.#pacedSince >= MAX_PACED_MS) return batchSize
+    const paced = this.o.pace(this.#fanOut)
+    if (paced >= batchSize) return batchSize
+    this.#pacedSince ??= now
+    if (paced > 0) return paced
+    this.#holding = true
+    return { wait: Math.min(HOLD_RECHECK_MS, MAX_PACED_MS - (now - this.#pacedSince)) }
+  }
+
+  /** Attempts ended: a step that waits for the sender looks again. */
+  roomFreed(): void {
+    if (this.#holding) this.#loop.nudge()
   }
 
   stop(): Promise<void> {

@@ -25,6 +25,11 @@ const RECORD_BATCH = 256
  * that the next claim's round trip overlaps the sending rather than following it.
  */
 const ROUNDS = 3
+/**
+ * Subscriptions none of whose attempts started or ended for this long are hung, not busy:
+ * capture does not wait for them (`intake`).
+ */
+const QUIET_MS = 100
 
 export interface DispatcherOptions {
   readonly store: Store
@@ -91,8 +96,17 @@ export class Dispatcher {
   #epoch = 0
   /** The time of the last claim (`#noteClaim`). */
   #claimedAt = 0
-  /** The earliest retry this process scheduled since a claim came back short after it. */
-  #retryDueAt: number | null = null
+  /** New work was announced (`nudge`) since the last claim began. */
+  #announced = false
+  /**
+   * When the retries this process scheduled fall due, earliest and latest, until a claim
+   * that asked every subscription came back short after the latest.
+   */
+  #retries: { from: number; until: number } | null = null
+  /** Attempts of strictly ordered subscriptions that ended and wait to be recorded. */
+  readonly #strictEnded = new Set<string>()
+  /** When an attempt of each subscription last started or ended (performance.now()). */
+  readonly #activeAt = new Map<string, number>()
   /** Stopped without recording everything: stop retrying the write. */
   #abandoned = false
   #claimSize: number
@@ -144,16 +158,25 @@ export class Dispatcher {
 
   /** New deliveries may be due: look now rather than at the next poll. */
   nudge(): void {
+    this.#announced = true
+    this.#loop.nudge()
+  }
+
+  /**
+   * Another connection wrote the database (most often the application, whose changes
+   * capture takes): look now, without taking it for news of due work.
+   */
+  wake(): void {
     this.#loop.nudge()
   }
 
   /** Delivers everything due now and records it (tests, shutdown). */
   async drain(): Promise<void> {
     for (;;) {
-      const { taken: claimed } = await this.fill()
+      const { taken, full } = await this.fill()
       await this.#whenIdle()
       await this.flush()
-      if (claimed === 0) return
+      if (taken === 0 && !full) return
     }
   }
 
@@ -172,6 +195,8 @@ export class Dispatcher {
     const hold = this.#hold()
     const saturated = this.#saturated(hold)
     const epoch = this.#epoch
+    const announced = this.#announced
+    this.#announced = false
     this.#claimedAt = this.o.clock.now()
     const jobs = await this.o.store.claimDeliveries(
       this.#claimedAt,
@@ -181,7 +206,7 @@ export class Dispatcher {
       this.o.perSubscriptionConcurrency,
       hold,
     )
-    this.#noteClaim(jobs, limit, saturated, epoch, hold)
+    this.#noteClaim(jobs, limit, saturated, epoch, hold, announced)
     const handBack = this.#take(jobs)
     for (const job of handBack) this.#behind.add(job.subscriptionId)
     if (handBack.length > 0) await this.o.store.releaseDeliveries(handBack.map((job) => job.id))
@@ -225,28 +250,35 @@ export class Dispatcher {
   /**
    * How many changes the next outbox step should take, for all the deliveries it makes to
    * `subscriptions` (those of the last step, `perChange` deliveries a change) to be leased
-   * to this process (`leaseOffer`): their room, a round of each one's slots at most, within
-   * the global room. 0 while that is less than a change's deliveries (unless a change
-   * makes more than it can ever be), or than a quarter of a round (all their slots, if
-   * fewer): the step had better wait for attempts to end (`onRoom`) than leave its
-   * deliveries to claims.
+   * to this process (`leaseOffer`): the room of those it may lease to (a round of each
+   * one's slots at most), within the global room. 0 while that is less than a change's
+   * deliveries (unless a change makes more than leases can ever reach) or a quarter of a
+   * round (all their slots, if fewer), or while it may lease to none of them, as long as
+   * their attempts keep starting or ending: the step had better wait for them (`onRoom`)
+   * than leave its deliveries to claims. A sender that is not sending, or hung on those
+   * targets, paces nothing.
    */
   intake(subscriptions: readonly string[], perChange: number): number {
-    // A dispatcher that does not send (stopped, or held with no slots) paces nothing.
     if (!this.#running || this.o.concurrency <= 0) return Number.POSITIVE_INFINITY
+    const now = performance.now()
+    const excluded = new Set([...this.#saturated(this.#hold()), ...this.#behind])
+    let busy = false
     let room = 0
     let most = 0
     for (const id of subscriptions) {
+      busy ||= now - (this.#activeAt.get(id) ?? Number.NEGATIVE_INFINITY) < QUIET_MS
+      if (excluded.has(id)) continue
       const limit = this.#limit(id)
       room += Math.max(0, Math.min(limit, ROUNDS * limit - this.#held(id)))
       most += limit
     }
+    if (most === 0) return busy ? 0 : Number.POSITIVE_INFINITY
     room = Math.min(room, this.#room())
     most = Math.min(most, 2 * this.o.concurrency)
     const least = Math.min(Math.ceil(this.o.concurrency / 4), most)
-    // A change that fans out wider than leases ever reach goes on with a quarter of a round.
     const need = perChange > most ? least : Math.max(perChange, least)
-    return room < need ? 0 : Math.max(1, Math.floor(room / perChange))
+    if (room < need) return busy ? 0 : Number.POSITIVE_INFINITY
+    return Math.max(1, Math.floor(room / perChange))
   }
 
   /**
@@ -276,21 +308,23 @@ export class Dispatcher {
     exclude: string[],
     epoch: number,
     hold: ClaimHold,
+    announced: boolean,
   ): void {
     if (epoch !== this.#epoch) return
-    const knew = this.#caughtUp
+    // What was known of the store before this claim, unless new work was announced since.
+    const knew = this.#caughtUp && !announced
     this.#caughtUp = jobs.length < limit
-    // A short claim that asked everyone took every retry due by then.
-    if (this.#caughtUp && exclude.length === 0 && (this.#retryDueAt ?? 0) <= this.#claimedAt)
-      this.#retryDueAt = null
-    // The subscriptions it left out are as they were: behind if they were, or if nothing
-    // was known.
-    const left = new Set(exclude)
-    for (const id of this.#behind) if (!left.has(id)) this.#behind.delete(id)
     if (!this.#caughtUp) {
       this.#behind.clear()
       return
     }
+    // A short claim that asked everyone took every retry due by then.
+    if (exclude.length === 0 && this.#retries && this.#retries.until <= this.#claimedAt)
+      this.#retries = null
+    // The subscriptions it left out are as they were (behind if nothing was known); those
+    // it asked, only if it gave them all their room (below).
+    const left = new Set(exclude)
+    for (const id of this.#behind) if (!left.has(id)) this.#behind.delete(id)
     if (!knew) for (const id of exclude) this.#behind.add(id)
     const room = roomFor(this.o.perSubscriptionConcurrency, hold)
     const taken = new Map<string, number>()
@@ -375,6 +409,7 @@ export class Dispatcher {
   }
 
   #start(job: DeliveryJob): void {
+    this.#activeAt.set(job.subscriptionId, performance.now())
     this.#inFlight++
     this.#perSubscription.set(
       job.subscriptionId,
@@ -382,11 +417,13 @@ export class Dispatcher {
     )
     void this.#send(job)
       .then((result) => {
-        if (result.status === D.failed && result.nextAttemptAt !== null)
-          this.#retryDueAt = Math.min(
-            this.#retryDueAt ?? result.nextAttemptAt,
-            result.nextAttemptAt,
-          )
+        if (result.status === D.failed && result.nextAttemptAt !== null) {
+          const at = result.nextAttemptAt
+          this.#retries = this.#retries
+            ? { from: Math.min(this.#retries.from, at), until: Math.max(this.#retries.until, at) }
+            : { from: at, until: at }
+        }
+        if (job.strict) this.#strictEnded.add(job.id)
         this.#results.push(result)
         this.#scheduleFlush()
       })
@@ -396,6 +433,7 @@ export class Dispatcher {
   }
 
   #release(subscriptionId: string): void {
+    this.#activeAt.set(subscriptionId, performance.now())
     this.#inFlight--
     const left = (this.#perSubscription.get(subscriptionId) ?? 1) - 1
     if (left === 0) this.#perSubscription.delete(subscriptionId)
@@ -419,15 +457,16 @@ export class Dispatcher {
 
   /**
    * Whether a claim could find due work: after one that came back full or an outbox step's
-   * leftovers, for subscriptions that may have some left (`#behind`), or once a retry this
-   * process scheduled is due. Otherwise attempts that end do not claim: new work comes
+   * leftovers, after new work was announced (`nudge`), for subscriptions that may have some
+   * left (`#behind`), or while retries this process scheduled fall due. Otherwise attempts that end do not claim: new work comes
    * leased by the outbox step or announced by a nudge, and the loop's poll looks anyway.
    */
   #mayFindWork(): boolean {
     return (
       !this.#caughtUp ||
+      this.#announced ||
       this.#behind.size > 0 ||
-      (this.#retryDueAt !== null && this.#retryDueAt <= this.o.clock.now())
+      (this.#retries !== null && this.#retries.from <= this.o.clock.now())
     )
   }
 
@@ -515,6 +554,11 @@ export class Dispatcher {
         if (!this.#abandoned) this.#scheduleFlush()
         return
       }
+      // A strictly ordered subscription's next delivery can be claimed once this one is
+      // recorded: look now, not at the next poll.
+      let strict = false
+      for (const result of batch) strict = this.#strictEnded.delete(result.deliveryId) || strict
+      if (strict) this.#loop.nudge()
       try {
         for (const result of batch) this.o.emitter.emit('delivery:attempted', result)
         await this.o.onRecorded?.(batch, health)

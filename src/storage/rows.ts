@@ -87,6 +87,8 @@ export interface JobRow {
   previous_secret_expires_at: number | string | null
   headers: string | Record<string, string>
   max_concurrency: number | null
+  /** Where the query selects it (leased jobs are always concurrent). */
+  ordering?: string
 }
 
 /** PostgreSQL returns bigint as string; both stores keep times as unix ms. */
@@ -199,5 +201,6 @@ export function toJob(r: JobRow, now: number) {
     headers: parseJson<Record<string, string>>(r.headers),
     attempts: r.attempts,
     maxConcurrency: r.max_concurrency,
+    strict: r.ordering === 'strict',
   }
 }

@@ -150,6 +150,8 @@ export interface DeliveryJob {
   readonly attempts: number
   /** The subscription's own limit of attempts in flight, if it set one. */
   readonly maxConcurrency: number | null
+  /** Its subscription delivers in order, one at a time (`ordering: 'strict'`). */
+  readonly strict: boolean
 }
 
 export interface Delivery {

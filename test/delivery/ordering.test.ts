@@ -29,6 +29,23 @@ describe('strict ordering', () => {
     expect(names()).toEqual(['d1', 'd1', 'd2', 'd3', 'd4', 'd5'])
   })
 
+  it('sends each next delivery once the one before is recorded, not at the next poll', async () => {
+    const { hookline, insertDeal, clock } = await fx.setup()
+    const r = await fx.receiver()
+    const { subscription } = await hookline.subscriptions.subscribe({
+      event: 'NewOpportunity',
+      targetUrl: r.url,
+    })
+    await hookline.store.updateSubscription(subscription.id, { ordering: 'strict' }, clock.now())
+    await hookline.start()
+    for (let i = 1; i <= 10; i++) insertDeal(`s${i}`)
+    // Ten in turn within the time of three polls (1 s each).
+    const received = await r.waitFor(10, 3000)
+    expect(received.map((x) => JSON.parse(x.body).data.name)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `s${i + 1}`),
+    )
+  })
+
   it('stays concurrent by default', async () => {
     const { hookline, insertDeal } = await fx.setup()
     const r = await fx.receiver()

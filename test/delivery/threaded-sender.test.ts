@@ -22,6 +22,7 @@ const job = (url: string, i: number): DeliveryJob => ({
   headers: { 'x-tenant': 'acme' },
   attempts: 0,
   maxConcurrency: null,
+  strict: false,
 })
 
 describe('sending from a worker thread', () => {

@@ -506,6 +506,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
             headers: s.headers,
             attempts: 0,
             maxConcurrency: null,
+            strict: false,
           },
         ])
         expect(await store.claimDeliveries(T0 + 999, 10, 1000)).toEqual([])
@@ -741,7 +742,10 @@ export function storeContract(name: string, factory: StoreFactory): void {
         const first = await store.claimDeliveries(T0, 10, 60_000)
         const strictJobs = first.filter((j) => j.subscriptionId === strict.id)
         expect(strictJobs.map((j) => j.messageId)).toEqual([m1.id])
+        // The job says so: the dispatcher looks for the next one once this one is recorded.
+        expect(strictJobs[0]!.strict).toBe(true)
         expect(first.filter((j) => j.subscriptionId === loose.id)).toHaveLength(2)
+        expect(first.find((j) => j.subscriptionId === loose.id)!.strict).toBe(false)
         const head = strictJobs[0]!
         await store.recordAttempts([
           result(head.id, strict.id, { status: 'failed', statusCode: 500, nextAttemptAt: T0 + 50 }),

@@ -14,7 +14,7 @@ const leaseAndLoad = (c: PostgresContext, due: string, extra = '') => `WITH due 
     RETURNING d.id, d.message_id, d.subscription_id, d.event, d.attempts, d.next_attempt_at
   )
   SELECT c.*, m.body, s.target_url, s.secret, s.previous_secret, s.previous_secret_expires_at, s.headers,
-    s.max_concurrency${extra}
+    s.max_concurrency, s.ordering${extra}
   FROM claimed c
   JOIN ${c.t.messages} m ON m.id = c.message_id
   JOIN ${c.t.subscriptions} s ON s.id = c.subscription_id

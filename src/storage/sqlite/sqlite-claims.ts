@@ -6,7 +6,7 @@ import type { AttemptResult, HealthChange } from '../types.ts'
 import type { SqliteContext } from './sqlite-context.ts'
 
 const JOB_COLUMNS = `d.id, d.message_id, d.subscription_id, d.event, d.attempts, m.body, s.target_url, s.secret,
-  s.previous_secret, s.previous_secret_expires_at, s.headers, s.max_concurrency`
+  s.previous_secret, s.previous_secret_expires_at, s.headers, s.max_concurrency, s.ordering`
 
 /** The oldest unfinished delivery of subscription `s` (strict ordering). */
 const STRICT_HEAD = `SELECT x.rowid FROM hookline_deliveries x INDEXED BY hookline_deliveries_open
