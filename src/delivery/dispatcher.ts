@@ -94,8 +94,6 @@ export class Dispatcher {
   readonly #behind = new Set<string>()
   /** Moves when an outbox step leaves deliveries to claims (`accept`). */
   #epoch = 0
-  /** The time of the last claim (`#noteClaim`). */
-  #claimedAt = 0
   /** New work was announced (`nudge`) since the last claim began. */
   #announced = false
   /**
@@ -197,16 +195,16 @@ export class Dispatcher {
     const epoch = this.#epoch
     const announced = this.#announced
     this.#announced = false
-    this.#claimedAt = this.o.clock.now()
+    const now = this.o.clock.now()
     const jobs = await this.o.store.claimDeliveries(
-      this.#claimedAt,
+      now,
       limit,
       this.o.leaseMs,
       saturated,
       this.o.perSubscriptionConcurrency,
       hold,
     )
-    this.#noteClaim(jobs, limit, saturated, epoch, hold, announced)
+    this.#noteClaim(jobs, now, limit, saturated, epoch, hold, announced)
     const handBack = this.#take(jobs)
     for (const job of handBack) this.#behind.add(job.subscriptionId)
     if (handBack.length > 0) await this.o.store.releaseDeliveries(handBack.map((job) => job.id))
@@ -237,12 +235,11 @@ export class Dispatcher {
   leaseOffer(): LeaseOffer | null {
     const room = this.#room()
     if (!this.#running || !this.#caughtUp || room <= 0) return null
-    const hold = this.#hold()
     return {
       now: this.o.clock.now(),
       limit: room,
       leaseMs: this.o.leaseMs,
-      exclude: [...new Set([...this.#saturated(hold), ...this.#behind])],
+      exclude: [...this.#leftOut(this.#hold())],
       perSubscription: this.o.perSubscriptionConcurrency,
     }
   }
@@ -261,7 +258,7 @@ export class Dispatcher {
   intake(subscriptions: readonly string[], perChange: number): number {
     if (!this.#running || this.o.concurrency <= 0) return Number.POSITIVE_INFINITY
     const now = performance.now()
-    const excluded = new Set([...this.#saturated(this.#hold()), ...this.#behind])
+    const excluded = this.#leftOut(this.#hold())
     let busy = false
     let room = 0
     let most = 0
@@ -304,6 +301,7 @@ export class Dispatcher {
    */
   #noteClaim(
     jobs: readonly DeliveryJob[],
+    claimedAt: number,
     limit: number,
     exclude: string[],
     epoch: number,
@@ -319,7 +317,7 @@ export class Dispatcher {
       return
     }
     // A short claim that asked everyone took every retry due by then.
-    if (exclude.length === 0 && this.#retries && this.#retries.until <= this.#claimedAt)
+    if (exclude.length === 0 && this.#retries && this.#retries.until <= claimedAt)
       this.#retries = null
     // The subscriptions it left out are as they were (behind if nothing was known); those
     // it asked, only if it gave them all their room (below).
@@ -349,6 +347,11 @@ export class Dispatcher {
    */
   #saturated({ held }: ClaimHold): string[] {
     return [...held].filter(([id, n]) => n > (ROUNDS - 1) * this.#limit(id)).map(([id]) => id)
+  }
+
+  /** Subscriptions that leases leave out: saturated, or with older work in the store. */
+  #leftOut(hold: ClaimHold): Set<string> {
+    return new Set([...this.#saturated(hold), ...this.#behind])
   }
 
   #held(subscriptionId: string): number {
