@@ -181,7 +181,7 @@ export class Hookline {
       leaseMs: d.leaseMs ?? Math.max(120_000, timeoutMs * 4),
       pollIntervalMs: d.pollIntervalMs ?? 1000,
       onRecorded: (results, health) => this.#afterAttempts(results, health),
-      ...(store.capabilities.multiProcess ? {} : { onRoom: () => this.#consumer?.roomFreed() }),
+      onRoom: () => this.#consumer?.roomFreed(),
     })
     this.#health = { ...DEFAULT_HEALTH_POLICY, ...d.health }
     this.#retentionMs = d.retentionMs ?? 30 * 86_400_000
@@ -304,14 +304,14 @@ export class Hookline {
       batchSize: c.batchSize ?? 500,
       pollIntervalMs: c.pollIntervalMs ?? 25,
       leaseOffer: () => this.#dispatcher.leaseOffer(),
-      // One delivery process per store: its capture keeps pace with its sending, so that
-      // new deliveries are leased as they are made instead of waiting for a claim.
-      ...(store.capabilities.multiProcess
-        ? {}
-        : {
-            pace: ({ subscriptions, perChange }: StepFanOut) =>
-              this.#dispatcher.intake(subscriptions, perChange),
-          }),
+      // A process that delivers alone (SQLite always, PostgreSQL while no other Hookline
+      // process runs on it) keeps pace in capture with its sending, so that new deliveries
+      // are leased as they are made instead of waiting for a claim. Where others share the
+      // work, they claim what this one leaves.
+      pace: ({ subscriptions, perChange }: StepFanOut) =>
+        !store.capabilities.multiProcess || store.alone?.() === true
+          ? this.#dispatcher.intake(subscriptions, perChange)
+          : Number.POSITIVE_INFINITY,
       onDeliveries: (leased, made) =>
         void this.#dispatcher.accept(leased, made).catch((error) => {
           this.logger.error({ err: error }, 'delivery:error')

@@ -90,6 +90,12 @@ export interface Store {
    * changes; returns an unsubscribe function. Stores without it rely on polling.
    */
   onNotify?(listener: () => void): () => void
+  /**
+   * Shared stores: whether this process is, as last seen, the only running Hookline
+   * process on the store (looked up in the background, at most once a second; false until
+   * known). Stores without it have one delivering process by construction.
+   */
+  alone?(): boolean
 
   // --- subscriptions ------------------------------------------------------------------
   /** Returns the existing active or disabled subscription for the same event and URL, if any. */

@@ -124,8 +124,8 @@ export interface ClaimHold {
 export interface Committed {
   readonly deliveries: number
   readonly leased: readonly DeliveryJob[]
-  /** The subscriptions it made deliveries for, where the store tells (SQLite). */
-  readonly subscriptions?: readonly string[]
+  /** The subscriptions it made deliveries for. */
+  readonly subscriptions: readonly string[]
 }
 
 export interface Message {

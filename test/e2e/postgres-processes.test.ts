@@ -100,7 +100,8 @@ describe('several Hookline processes on one PostgreSQL database', () => {
       const { rows } = await c.query<{ name: string }>(
         `SELECT DISTINCT a.application_name AS name FROM pg_locks l
          JOIN pg_stat_activity a ON a.pid = l.pid
-         WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = ANY ($1)`,
+         WHERE l.locktype = 'advisory' AND l.mode = 'ExclusiveLock' AND l.granted
+           AND a.application_name = ANY ($1)`,
         [names],
       )
       return rows.map((r) => r.name)

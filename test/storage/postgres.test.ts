@@ -160,7 +160,7 @@ describe('PostgreSQL store', () => {
   it('wakes other processes only for the deliveries the writer did not lease itself', async () => {
     const { stores } = await openShared(2)
     const [a, b] = stores as [Store, Store]
-    await subscribe(a)
+    const sub = await subscribe(a)
     const woken = await listening(a, b)
     await new Promise((resolve) => setTimeout(resolve, 300))
     woken.count = 0
@@ -168,7 +168,7 @@ describe('PostgreSQL store', () => {
     const kept = await a.commitChanges([], [message()], { ...offer, limit: 16 })
     expect(kept).toMatchObject({ deliveries: 1, leased: [{ event: 'Ping', body: '{}' }] })
     const left = await a.commitChanges([], [message()], { ...offer, limit: 0 })
-    expect(left).toEqual({ deliveries: 1, leased: [] })
+    expect(left).toEqual({ deliveries: 1, leased: [], subscriptions: [sub.subscription.id] })
     // Notifications arrive in commit order: the first commit would have come first.
     await expect.poll(() => woken.count, { timeout: 5000 }).toBe(1)
     await new Promise((resolve) => setTimeout(resolve, 200))

@@ -9,8 +9,8 @@ import { quoteIdent } from './postgres-sql.ts'
  * Consumes the changes (when given), stores the messages, fans each out to the active
  * subscriptions of its event (or to its one subscription), leases some of the new
  * deliveries under `lease`, and notifies other Hookline processes of the rest: one call of
- * the `write_messages` function (migrations 004, 010), one round trip. Returns the
- * deliveries made and those leased.
+ * the `write_messages` function (migrations 004, 010, 012), one round trip. Returns the
+ * deliveries made, those leased, and the subscriptions they went to.
  */
 async function writeMessages(
   c: PostgresContext,
@@ -19,7 +19,11 @@ async function writeMessages(
   lease: LeaseOffer | null = null,
 ): Promise<Committed> {
   try {
-    const { rows } = await c.pool.query<{ made: number; leased: Omit<JobRow, 'body'>[] }>(
+    const { rows } = await c.pool.query<{
+      made: number
+      leased: Omit<JobRow, 'body'>[]
+      fanned_to: string[]
+    }>(
       `SELECT * FROM ${quoteIdent(c.schema)}.write_messages($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9, $10,
          $11::bigint, $12::int, $13::int, $14::text[])`,
       [
@@ -46,7 +50,7 @@ async function writeMessages(
     const leased = (rows[0]?.leased ?? []).map((r) =>
       toJob({ ...r, body: bodies.get(r.message_id)! }, lease!.now),
     )
-    return { deliveries: made, leased }
+    return { deliveries: made, leased, subscriptions: rows[0]?.fanned_to ?? [] }
   } catch (error) {
     const e = error as { code?: string; message?: string }
     if (e.code === 'HL001')

@@ -8,6 +8,11 @@ export interface SessionOptions {
   readonly lockKey: string
   /** Channel Hookline's own transactions notify when deliveries were added. */
   readonly channel: string
+  /**
+   * Advisory lock key (text, hashed) every session holds shared, the same for every
+   * Hookline process on the schema: how many run is how many hold it (`alone`).
+   */
+  readonly peersKey: string
   /** Notifications with this payload are this process's own: not passed on. */
   readonly ignorePayload?: string
   /** Delay before reconnecting a lost session, in ms. */
@@ -18,11 +23,21 @@ export interface SessionOptions {
   readonly description?: string
 }
 
+/** How long `alone` trusts its last look at the server's sessions. */
+const PEERS_TTL_MS = 1000
+/** How many sessions hold the shared lock of key $1 (a bigint key is classid, objid, objsubid 1). */
+const PEERS_SQL = `WITH k AS (SELECT hashtextextended($1, 0) AS key)
+  SELECT count(*)::int AS n FROM pg_locks, k
+  WHERE locktype = 'advisory' AND granted AND objsubid = 1
+    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+    AND classid = ((key >> 32) & 4294967295)::oid AND objid = (key & 4294967295)::oid`
+
 /**
  * One dedicated connection (outside the pool) for what lives as long as a session:
- * the change consumer's advisory lock and `LISTEN`. When the connection dies, PostgreSQL
- * releases the lock, so another process can take over consuming; this one reconnects,
- * listens again, and competes for the lock on its next poll.
+ * the change consumer's advisory lock, `LISTEN`, and the shared lock other processes count
+ * it by. When the connection dies, PostgreSQL releases the locks, so another process can
+ * take over consuming; this one reconnects, listens again, and competes for the lock on
+ * its next poll.
  */
 export class PostgresSession {
   #client: pg.Client | null = null
@@ -33,6 +48,9 @@ export class PostgresSession {
   #outage = false
   #reconnectTimer: NodeJS.Timeout | null = null
   readonly #listeners = new Set<() => void>()
+  #alone = false
+  #peersSeenAt = Number.NEGATIVE_INFINITY
+  #lookingForPeers = false
 
   constructor(private readonly o: SessionOptions) {}
 
@@ -58,6 +76,35 @@ export class PostgresSession {
     }
   }
 
+  /**
+   * Whether this session is the only one holding `peersKey` on the database, as
+   * last seen; looks again in the background when that was over a second ago. False
+   * until it knows, and while disconnected.
+   */
+  alone(): boolean {
+    const client = this.#client
+    if (!client) return false
+    const now = performance.now()
+    if (!this.#lookingForPeers && now - this.#peersSeenAt >= PEERS_TTL_MS) {
+      this.#lookingForPeers = true
+      this.#peersSeenAt = now
+      client
+        .query<{ n: number }>(PEERS_SQL, [this.o.peersKey])
+        .then(
+          ({ rows }) => {
+            this.#alone = client === this.#client && rows[0]?.n === 1
+          },
+          () => {
+            this.#alone = false
+          },
+        )
+        .finally(() => {
+          this.#lookingForPeers = false
+        })
+    }
+    return this.#alone && client === this.#client
+  }
+
   async close(): Promise<void> {
     this.#closed = true
     if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer)
@@ -80,6 +127,9 @@ export class PostgresSession {
       try {
         await client.connect()
         await client.query(`LISTEN ${quoteIdent(this.o.channel)}`)
+        await client.query('SELECT pg_advisory_lock_shared(hashtextextended($1, 0))', [
+          this.o.peersKey,
+        ])
       } catch (error) {
         client.removeAllListeners('end')
         await client.end().catch(() => {})
@@ -101,6 +151,7 @@ export class PostgresSession {
     if (this.#client !== client) return
     this.#client = null
     this.#lockHeld = false
+    this.#alone = false
     client.end().catch(() => {})
     if (!this.#closed) {
       this.#outage = true

@@ -76,6 +76,7 @@ export async function openPostgresStore(
     connectionString: options.url,
     lockKey: `hookline:change-consumer:${schema}`,
     channel: c.channel,
+    peersKey: `hookline:deliverers:${schema}`,
     ignorePayload: c.instance,
     description,
     ...(options.logger ? { logger: options.logger } : {}),
@@ -139,6 +140,7 @@ export async function openPostgresStore(
 
     acquireChangeConsumerLock: () => session.tryLock(),
     onNotify: (listener) => session.onNotify(listener),
+    alone: () => session.alone(),
 
     async getMeta(key) {
       const { rows } = await pool.query<{ value: string }>(

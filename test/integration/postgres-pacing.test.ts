@@ -1,0 +1,83 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { defineEvent } from '../../src/events/define-event.ts'
+import { createHookline, type Hookline } from '../../src/hookline.ts'
+import { openStore } from '../../src/storage/open-store.ts'
+import type { DeliveryJob } from '../../src/storage/types.ts'
+import { defineTracking } from '../../src/tracking/define-tracking.ts'
+import { until } from '../helpers/held-dispatcher.ts'
+import { createTestSchemas, type TestSchemas, withAdmin } from '../helpers/postgres.ts'
+import { type Receiver, startReceiver } from '../helpers/receiver.ts'
+
+let schemas: TestSchemas | undefined
+let receiver: Receiver | undefined
+const running: Hookline[] = []
+afterEach(async () => {
+  for (const h of running.splice(0)) await h.stop()
+  await receiver?.close()
+  await schemas?.drop()
+})
+
+/** A started Hookline on the test schemas (two slots per subscription), counting what its claims find. */
+async function start() {
+  const store = await openStore(schemas!.url, { postgres: { schema: schemas!.hooklineSchema } })
+  const claimed: DeliveryJob[] = []
+  const claim = store.claimDeliveries.bind(store)
+  store.claimDeliveries = async (...args) => {
+    const jobs = await claim(...args)
+    claimed.push(...jobs)
+    return jobs
+  }
+  const hookline = await createHookline({
+    database: store,
+    events: {
+      ItemAdded: defineEvent({ description: 'An item', build: ({ rowId }) => ({ rowId }) }),
+    },
+    tracking: {
+      item: defineTracking({ onChange: (c, { trigger }) => trigger('ItemAdded', c.rowId) }),
+    },
+    // The receiver listens on loopback, which production refuses.
+    delivery: { concurrency: 8, perSubscriptionConcurrency: 2, allowPrivateTargets: true },
+  })
+  running.push(hookline)
+  await hookline.start()
+  return { hookline, claimed, alone: () => store.alone?.() === true }
+}
+
+/** Inserts `n` rows in one transaction from another connection, as psql would. */
+const insertItems = (n: number) =>
+  withAdmin((c) =>
+    c.query(`INSERT INTO ${schemas!.appSchema}.item SELECT FROM generate_series(1, ${n})`),
+  )
+
+describe('capture on PostgreSQL', () => {
+  it('keeps pace with the sender while its process runs alone, and leaves work to claims once another runs', async () => {
+    schemas = await createTestSchemas()
+    await withAdmin((c) =>
+      c.query(`CREATE TABLE ${schemas!.appSchema}.item (id serial PRIMARY KEY)`),
+    )
+    receiver = await startReceiver()
+    receiver.respond = () => ({ status: 200, delayMs: 5 })
+    const first = await start()
+    await first.hookline.subscriptions.subscribe({ event: 'ItemAdded', targetUrl: receiver.url })
+    await until(first.alone)
+    // One change first: the next steps know where its event fans out.
+    await insertItems(1)
+    await receiver.waitFor(1)
+    await insertItems(20)
+    await receiver.waitFor(21)
+    // Steps of the room of its 2 slots and queue, each leased whole: no claim found one.
+    expect(first.claimed).toHaveLength(0)
+
+    const second = await start()
+    await until(() => !first.alone() && !second.alone())
+    await insertItems(40)
+    const received = await receiver.waitFor(61)
+    expect(new Set(received.map((r) => r.headers['webhook-id'])).size).toBe(61)
+    // Unpaced: what the leader did not lease waited for claims, the other process's too.
+    expect(first.claimed.length + second.claimed.length).toBeGreaterThan(0)
+
+    await second.hookline.stop()
+    running.splice(running.indexOf(second.hookline), 1)
+    await until(first.alone)
+  })
+})
