@@ -17,9 +17,13 @@ export interface SendOptions {
   readonly userAgent: string
 }
 
+/** The response headers that decide an attempt's outcome (`interpretResponse`). */
+export const CONTROL_HEADERS = ['webhook-delivery', 'retry-after'] as const
+
 export interface SendResult {
   readonly statusCode: number | null
-  readonly headers: Record<string, string | string[] | undefined>
+  /** Those of `CONTROL_HEADERS` the response had: no others travel back from the sending thread. */
+  readonly headers: Partial<Record<(typeof CONTROL_HEADERS)[number], string | string[]>>
   readonly body: string | null
   /** A network error or timeout; null when a response arrived. */
   readonly error: string | null
@@ -85,7 +89,7 @@ export class HttpSender {
       const body = await readCapped(res.body)
       return {
         statusCode: res.statusCode,
-        headers: res.headers,
+        headers: controlHeaders(res.headers),
         body,
         error: null,
         durationMs: elapsed(),
@@ -129,6 +133,15 @@ async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }): Pr
     body.destroy()
   }
   return Buffer.concat(chunks).subarray(0, RESPONSE_BODY_LIMIT).toString('utf8')
+}
+
+function controlHeaders(all: Record<string, string | string[] | undefined>): SendResult['headers'] {
+  const kept: { -readonly [K in keyof SendResult['headers']]: string | string[] } = {}
+  for (const name of CONTROL_HEADERS) {
+    const value = all[name]
+    if (value !== undefined) kept[name] = value
+  }
+  return kept
 }
 
 function errorCode(error: unknown): string | undefined {

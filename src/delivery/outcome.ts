@@ -22,7 +22,7 @@ export interface OutcomePolicy {
   readonly random?: () => number
 }
 
-function header(res: SendResult, name: string): string | undefined {
+function header(res: SendResult, name: keyof SendResult['headers']): string | undefined {
   const v = res.headers[name]
   return Array.isArray(v) ? v[0] : v
 }
