@@ -3,7 +3,12 @@ import type { Hookline } from '../../src/hookline.ts'
 import { openSqliteStore } from '../../src/storage/sqlite/sqlite-store.ts'
 import type { DeliveryJob } from '../../src/storage/types.ts'
 import { deliveryFixture } from '../helpers/delivery-setup.ts'
-import { heldDispatcher, subscriptionWithDue, until } from '../helpers/held-dispatcher.ts'
+import {
+  countClaims,
+  heldDispatcher,
+  subscriptionWithDue,
+  until,
+} from '../helpers/held-dispatcher.ts'
 import { tempDbPath, tempDir } from '../helpers/temp.ts'
 
 describe('deliveries leased by the outbox step', () => {
@@ -51,13 +56,7 @@ describe('capture, where one process delivers', () => {
     const { hookline, insertDeal } = setup
     const receiver = await fixture.receiver()
     await hookline.subscriptions.subscribe({ event: 'NewOpportunity', targetUrl: receiver.url })
-    const claimed: DeliveryJob[] = []
-    const claim = hookline.store.claimDeliveries.bind(hookline.store)
-    hookline.store.claimDeliveries = async (...args) => {
-      const jobs = await claim(...args)
-      claimed.push(...jobs)
-      return jobs
-    }
+    const claimed = countClaims(hookline.store)
     await hookline.start()
     // One change first: the next steps know where its event fans out.
     insertDeal('first')

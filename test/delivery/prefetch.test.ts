@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { openSqliteStore } from '../../src/storage/sqlite/sqlite-store.ts'
-import type { DeliveryJob } from '../../src/storage/types.ts'
-import { heldDispatcher, subscriptionWithDue, until } from '../helpers/held-dispatcher.ts'
+import {
+  countClaims,
+  heldDispatcher,
+  subscriptionWithDue,
+  until,
+} from '../helpers/held-dispatcher.ts'
 import { tempDbPath, tempDir } from '../helpers/temp.ts'
 
 describe('the dispatcher', () => {
@@ -10,13 +14,7 @@ describe('the dispatcher', () => {
     await store.migrate()
     const early = await subscriptionWithDue(store, 'Early', 2)
     const late = await subscriptionWithDue(store, 'Late', 2)
-    const claimed: DeliveryJob[] = []
-    const claim = store.claimDeliveries.bind(store)
-    store.claimDeliveries = async (...args) => {
-      const jobs = await claim(...args)
-      claimed.push(...jobs)
-      return jobs
-    }
+    const claimed = countClaims(store)
     const held = heldDispatcher(store, { concurrency: 2, perSubscriptionConcurrency: 2 })
     held.dispatcher.start()
     // Both global slots go to the older deliveries; the next round is claimed meanwhile and

@@ -9,6 +9,18 @@ import { newId } from '../../src/ids.ts'
 import type { Store } from '../../src/storage/store.ts'
 import type { DeliveryJob } from '../../src/storage/types.ts'
 
+/** Every delivery the store's claims return from now on, in order. */
+export function countClaims(store: Store): DeliveryJob[] {
+  const claimed: DeliveryJob[] = []
+  const claim = store.claimDeliveries.bind(store)
+  store.claimDeliveries = async (...args) => {
+    const jobs = await claim(...args)
+    claimed.push(...jobs)
+    return jobs
+  }
+  return claimed
+}
+
 /** Waits (up to 5 s) until `done`, then asserts it. */
 export async function until(done: () => boolean | Promise<boolean>): Promise<void> {
   for (let i = 0; i < 500 && !(await done()); i++) await new Promise((r) => setTimeout(r, 10))

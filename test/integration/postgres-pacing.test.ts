@@ -2,9 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { defineEvent } from '../../src/events/define-event.ts'
 import { createHookline, type Hookline } from '../../src/hookline.ts'
 import { openStore } from '../../src/storage/open-store.ts'
-import type { DeliveryJob } from '../../src/storage/types.ts'
 import { defineTracking } from '../../src/tracking/define-tracking.ts'
-import { until } from '../helpers/held-dispatcher.ts'
+import { countClaims, until } from '../helpers/held-dispatcher.ts'
 import { createTestSchemas, type TestSchemas, withAdmin } from '../helpers/postgres.ts'
 import { type Receiver, startReceiver } from '../helpers/receiver.ts'
 
@@ -20,13 +19,7 @@ afterEach(async () => {
 /** A started Hookline on the test schemas (two slots per subscription), counting what its claims find. */
 async function start() {
   const store = await openStore(schemas!.url, { postgres: { schema: schemas!.hooklineSchema } })
-  const claimed: DeliveryJob[] = []
-  const claim = store.claimDeliveries.bind(store)
-  store.claimDeliveries = async (...args) => {
-    const jobs = await claim(...args)
-    claimed.push(...jobs)
-    return jobs
-  }
+  const claimed = countClaims(store)
   const hookline = await createHookline({
     database: store,
     events: {
