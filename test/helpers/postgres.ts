@@ -2,10 +2,14 @@ import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { Webhook } from 'standardwebhooks'
 import { expect } from 'vitest'
+import { defineEvent } from '../../src/events/define-event.ts'
+import { createHookline, type Hookline, type HooklineOptions } from '../../src/hookline.ts'
+import { openStore } from '../../src/storage/open-store.ts'
 import {
   openPostgresStore,
   type PostgresStoreOptions,
 } from '../../src/storage/postgres/postgres-store.ts'
+import { defineTracking } from '../../src/tracking/define-tracking.ts'
 import type { Received } from './receiver.ts'
 
 /** The test server. Tests that need it fail (never skip) when it cannot be reached. */
@@ -62,6 +66,27 @@ export async function createTestSchemas(): Promise<TestSchemas> {
         await c.query(`DROP SCHEMA IF EXISTS ${appSchema} CASCADE`)
       }),
   }
+}
+
+/**
+ * A Hookline (not started) on the test schemas whose application table `item` fires
+ * `ItemAdded` with the row's id.
+ */
+export async function itemHookline(
+  schemas: TestSchemas,
+  options: Pick<HooklineOptions, 'capture' | 'delivery'>,
+): Promise<Hookline> {
+  const store = await openStore(schemas.url, { postgres: { schema: schemas.hooklineSchema } })
+  return createHookline({
+    database: store,
+    events: {
+      ItemAdded: defineEvent({ description: 'An item', build: ({ rowId }) => ({ rowId }) }),
+    },
+    tracking: {
+      item: defineTracking({ onChange: (c, { trigger }) => trigger('ItemAdded', c.rowId) }),
+    },
+    ...options,
+  })
 }
 
 /** A PostgreSQL store on fresh schemas (not migrated); `drop()` after closing it. */

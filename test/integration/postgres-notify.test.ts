@@ -1,9 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { defineEvent } from '../../src/events/define-event.ts'
-import { createHookline, type Hookline } from '../../src/hookline.ts'
-import { openStore } from '../../src/storage/open-store.ts'
-import { defineTracking } from '../../src/tracking/define-tracking.ts'
-import { createTestSchemas, type TestSchemas, withAdmin } from '../helpers/postgres.ts'
+import type { Hookline } from '../../src/hookline.ts'
+import {
+  createTestSchemas,
+  itemHookline,
+  type TestSchemas,
+  withAdmin,
+} from '../helpers/postgres.ts'
 
 let schemas: TestSchemas | undefined
 const running: Hookline[] = []
@@ -14,17 +16,7 @@ afterEach(async () => {
 
 /** A Hookline on PostgreSQL whose capture polls only every 30 s. */
 async function start(notify: boolean): Promise<Hookline> {
-  const store = await openStore(schemas!.url, { postgres: { schema: schemas!.hooklineSchema } })
-  const hookline = await createHookline({
-    database: store,
-    events: {
-      ItemAdded: defineEvent({ description: 'An item', build: ({ rowId }) => ({ rowId }) }),
-    },
-    tracking: {
-      item: defineTracking({ onChange: (c, { trigger }) => trigger('ItemAdded', c.rowId) }),
-    },
-    capture: { notify, pollIntervalMs: 30_000 },
-  })
+  const hookline = await itemHookline(schemas!, { capture: { notify, pollIntervalMs: 30_000 } })
   running.push(hookline)
   await hookline.start()
   await new Promise((resolve) => setTimeout(resolve, 300)) // the first look at the log is done

@@ -1,10 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { defineEvent } from '../../src/events/define-event.ts'
-import { createHookline, type Hookline } from '../../src/hookline.ts'
-import { openStore } from '../../src/storage/open-store.ts'
-import { defineTracking } from '../../src/tracking/define-tracking.ts'
+import type { Hookline } from '../../src/hookline.ts'
 import { countClaims, until } from '../helpers/held-dispatcher.ts'
-import { createTestSchemas, type TestSchemas, withAdmin } from '../helpers/postgres.ts'
+import {
+  createTestSchemas,
+  itemHookline,
+  type TestSchemas,
+  withAdmin,
+} from '../helpers/postgres.ts'
 import { type Receiver, startReceiver } from '../helpers/receiver.ts'
 
 let schemas: TestSchemas | undefined
@@ -18,19 +20,12 @@ afterEach(async () => {
 
 /** A started Hookline on the test schemas (two slots per subscription), counting what its claims find. */
 async function start() {
-  const store = await openStore(schemas!.url, { postgres: { schema: schemas!.hooklineSchema } })
-  const claimed = countClaims(store)
-  const hookline = await createHookline({
-    database: store,
-    events: {
-      ItemAdded: defineEvent({ description: 'An item', build: ({ rowId }) => ({ rowId }) }),
-    },
-    tracking: {
-      item: defineTracking({ onChange: (c, { trigger }) => trigger('ItemAdded', c.rowId) }),
-    },
+  const hookline = await itemHookline(schemas!, {
     // The receiver listens on loopback, which production refuses.
     delivery: { concurrency: 8, perSubscriptionConcurrency: 2, allowPrivateTargets: true },
   })
+  const { store } = hookline
+  const claimed = countClaims(store)
   running.push(hookline)
   await hookline.start()
   return { hookline, claimed, alone: () => store.alone?.() === true }
