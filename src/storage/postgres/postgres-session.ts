@@ -102,7 +102,7 @@ export class PostgresSession {
           this.#lookingForPeers = false
         })
     }
-    return this.#alone && client === this.#client
+    return this.#alone
   }
 
   async close(): Promise<void> {
