@@ -59,6 +59,12 @@ export interface HooklineOptions {
   readonly logger?: Logger
 }
 
+/**
+ * Deliveries a process that delivers alone (SQLite) may hold leased in memory beyond its
+ * queues (`DispatcherOptions.deep`): a burst's worth, a few megabytes.
+ */
+const DEEP_QUEUE = 32_768
+
 const toSources = <D, S>(
   input: Record<string, D> | readonly S[] | undefined,
   make: (k: string, d: D) => S,
@@ -179,6 +185,7 @@ export class Hookline {
       concurrency: d.concurrency ?? 256,
       perSubscriptionConcurrency: d.perSubscriptionConcurrency ?? 16,
       leaseMs: d.leaseMs ?? Math.max(120_000, timeoutMs * 4),
+      deep: store.capabilities.multiProcess ? 0 : DEEP_QUEUE,
       pollIntervalMs: d.pollIntervalMs ?? 1000,
       onRecorded: (results, health) => this.#afterAttempts(results, health),
       onRoom: () => this.#consumer?.roomFreed(),

@@ -40,6 +40,9 @@ export class WorkLoop {
       try {
         const wait = await this.step()
         if (wait > 0) await this.#signal.wait(wait)
+        // Steps on SQLite resolve without I/O: yield to it (attempts that ended, requests)
+        // between them, or a run of steps would hold it back for as long as it lasts.
+        else await new Promise((resolve) => setImmediate(resolve))
       } catch (error) {
         this.onError(asError(error))
         await this.#signal.wait(this.errorWaitMs)

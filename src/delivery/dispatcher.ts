@@ -3,7 +3,7 @@ import { WorkLoop } from '../capture/work-loop.ts'
 import type { Clock } from '../clock.ts'
 import type { HooklineEmitter } from '../hookline-events.ts'
 import { roomFor } from '../storage/claim-offers.ts'
-import { DELIVERY_STATES as D } from '../storage/states.ts'
+import { DELIVERY_STATES as D, SUBSCRIPTION_STATES as S } from '../storage/states.ts'
 import type { Store } from '../storage/store.ts'
 import type {
   AttemptResult,
@@ -12,6 +12,7 @@ import type {
   HealthChange,
   LeaseOffer,
 } from '../storage/types.ts'
+import { DeepQueue } from './deep-queue.ts'
 import type { HttpSender } from './http-sender.ts'
 import { decideOutcome, type OutcomePolicy } from './outcome.ts'
 
@@ -30,6 +31,8 @@ const ROUNDS = 3
  * capture does not wait for them (`intake`).
  */
 const QUIET_MS = 100
+/** How often the deep queue (`deep`) is checked for subscriptions no longer active. */
+const DEEP_CHECK_MS = 500
 
 export interface DispatcherOptions {
   readonly store: Store
@@ -44,6 +47,14 @@ export interface DispatcherOptions {
   readonly perSubscriptionConcurrency: number
   /** How long a claimed delivery stays reserved for this process. */
   readonly leaseMs: number
+  /**
+   * Deliveries an outbox step may lease to this process beyond its slots and queues (the
+   * deep queue, in memory), for subscriptions that are sending: when capture reads a burst
+   * in whole batches, its deliveries go from the step to the sending without a claim. 0
+   * (the default) where other processes share the work: what one holds, the others cannot
+   * send.
+   */
+  readonly deep?: number
   /** Longest sleep when nothing is due (other processes may add work). */
   readonly pollIntervalMs: number
   /**
@@ -80,6 +91,13 @@ export class Dispatcher {
    */
   readonly #ready = new Map<string, DeliveryJob[]>()
   #queued = 0
+  /**
+   * Leased by outbox steps beyond each subscription's queue (`deep`), sendable from here
+   * while half their lease is left: it refills the queue as the queue empties.
+   */
+  readonly #deep: DeepQueue
+  /** Checks the deep queue every `DEEP_CHECK_MS` while it holds anything. */
+  #deepTimer: NodeJS.Timeout | null = null
   /** Subscriptions with queued deliveries and a free slot of their own, oldest first. */
   readonly #waitingForSlot = new Set<string>()
   /** The limits of subscriptions that set their own, as their claimed jobs said. */
@@ -112,6 +130,7 @@ export class Dispatcher {
 
   constructor(private readonly o: DispatcherOptions) {
     this.#claimSize = o.concurrency
+    this.#deep = new DeepQueue(o.deep ?? 0)
     this.#loop = new WorkLoop(
       () => this.#step(),
       (error) => {
@@ -133,6 +152,8 @@ export class Dispatcher {
     this.#running = false
     await this.#loop.stop()
     const unsent = [...this.#ready.values()].flat().map((job) => job.id)
+    for (const sub of this.#deep.subscriptions()) unsent.push(...this.#deep.drop(sub))
+    this.#watchDeep()
     this.#ready.clear()
     this.#waitingForSlot.clear()
     this.#queued = 0
@@ -234,14 +255,30 @@ export class Dispatcher {
    */
   leaseOffer(): LeaseOffer | null {
     const room = this.#room()
-    if (!this.#running || !this.#caughtUp || room <= 0) return null
+    const deep = this.#deepOffer()
+    if (!this.#running || !this.#caughtUp || (room <= 0 && !deep)) return null
     return {
       now: this.o.clock.now(),
-      limit: room,
+      limit: Math.max(0, room),
       leaseMs: this.o.leaseMs,
       exclude: [...this.#leftOut(this.#hold())],
       perSubscription: this.o.perSubscriptionConcurrency,
+      ...(deep ? { deep } : {}),
     }
+  }
+
+  /**
+   * The deep queue's room (`deep`), for the subscriptions sending now (an attempt of theirs
+   * started or ended within `QUIET_MS`: not hung) that have no older work in the store.
+   */
+  #deepOffer(): LeaseOffer['deep'] {
+    const limit = this.#deep.room
+    if (limit <= 0) return undefined
+    const now = performance.now()
+    const to = new Set<string>()
+    for (const [id, at] of this.#activeAt)
+      if (now - at < QUIET_MS && !this.#behind.has(id)) to.add(id)
+    return to.size > 0 ? { limit, to } : undefined
   }
 
   /**
@@ -284,7 +321,8 @@ export class Dispatcher {
    * lease wait for a claim.
    */
   async accept(leased: readonly DeliveryJob[], made: number): Promise<void> {
-    const handBack = this.#stopping ? leased : this.#take(leased)
+    const until = this.o.clock.now() + this.o.leaseMs / 2
+    const handBack = this.#stopping ? leased : this.#take(leased, until)
     if (made > leased.length - handBack.length) {
       this.#caughtUp = false
       this.#epoch++
@@ -359,10 +397,12 @@ export class Dispatcher {
   }
 
   /**
-   * Starts or queues leased deliveries within the limits; returns those to hand back.
-   * (A claim and an outbox step's leases may arrive together for the same free slots.)
+   * Starts or queues leased deliveries within the limits, and, given when to stop sending
+   * them from here (an outbox step's leases), keeps what is left in the deep queue while
+   * it has room; returns those to hand back. (A claim and an outbox step's leases may
+   * arrive together for the same free slots.)
    */
-  #take(jobs: readonly DeliveryJob[]): readonly DeliveryJob[] {
+  #take(jobs: readonly DeliveryJob[], deepUntil?: number): readonly DeliveryJob[] {
     const handBack: DeliveryJob[] = []
     for (const job of jobs) {
       const sub = job.subscriptionId
@@ -373,9 +413,52 @@ export class Dispatcher {
       else if (this.#queuedOf(sub) < this.#queueCap(sub)) {
         this.#enqueue(job)
         if (slot) this.#waitingForSlot.add(sub)
-      } else handBack.push(job)
+      } else if (deepUntil === undefined || !this.#deep.push(job, deepUntil)) handBack.push(job)
     }
+    this.#watchDeep()
     return handBack
+  }
+
+  /**
+   * Hands back deep-queued deliveries that are not to be sent from here: every one of a
+   * subscription no longer active, and those whose lease is half gone (their leases are
+   * still this process's).
+   */
+  async #checkDeep(): Promise<void> {
+    const subs = this.#deep.subscriptions()
+    const statuses = await Promise.all(
+      subs.map((id) => this.o.store.getSubscription(id).then((s) => s?.status)),
+    )
+    const now = this.o.clock.now()
+    const handBack: string[] = []
+    for (const [i, sub] of subs.entries()) {
+      const stale = statuses[i] === S.active ? this.#deep.expire(sub, now) : this.#deep.drop(sub)
+      if (stale.length > 0) this.#behind.add(sub)
+      handBack.push(...stale)
+    }
+    this.#handBack(handBack)
+    this.#watchDeep()
+  }
+
+  /** Starts checking the deep queue once it holds something; stops once it is empty. */
+  #watchDeep(): void {
+    if (this.#deep.size > 0 && !this.#deepTimer) {
+      this.#deepTimer = setInterval(() => {
+        this.#checkDeep().catch((error) => this.o.logger.error({ err: error }, 'delivery:error'))
+      }, DEEP_CHECK_MS)
+      this.#deepTimer.unref()
+    } else if (this.#deep.size === 0 && this.#deepTimer) {
+      clearInterval(this.#deepTimer)
+      this.#deepTimer = null
+    }
+  }
+
+  /** Releases deliveries this process will not send, in the background. */
+  #handBack(ids: readonly string[]): void {
+    if (ids.length === 0) return
+    this.o.store
+      .releaseDeliveries(ids)
+      .catch((error) => this.o.logger.error({ err: error }, 'delivery:error'))
   }
 
   /** Sends one claimed delivery now and records it; resolves with its outcome (test sends). */
@@ -427,6 +510,8 @@ export class Dispatcher {
             : { from: at, until: at }
         }
         if (job.strict) this.#strictEnded.add(job.id)
+        // Removed or disabled: its deliveries are cancelled as this attempt is recorded.
+        if (result.subscriptionAction) this.#handBack(this.#deep.drop(job.subscriptionId))
         this.#results.push(result)
         this.#scheduleFlush()
       })
@@ -500,12 +585,25 @@ export class Dispatcher {
   #dequeue(subscriptionId: string): DeliveryJob | undefined {
     const queue = this.#ready.get(subscriptionId)
     const job = queue?.shift()
+    if (job) {
+      this.#queued--
+      this.#refill(subscriptionId)
+    }
     if (queue?.length === 0) {
       this.#ready.delete(subscriptionId)
       this.#waitingForSlot.delete(subscriptionId)
     }
-    if (job) this.#queued--
     return job
+  }
+
+  /** Tops a subscription's queue up from its deep queue, handing back what is stale. */
+  #refill(subscriptionId: string): void {
+    const room = this.#queueCap(subscriptionId) - this.#queuedOf(subscriptionId)
+    if (room <= 0 || this.#deep.size === 0) return
+    const { jobs, stale } = this.#deep.take(subscriptionId, room, this.o.clock.now())
+    for (const job of jobs) this.#enqueue(job)
+    if (stale.length > 0) this.#behind.add(subscriptionId)
+    this.#handBack(stale)
   }
 
   /** A queued delivery of the subscription that has waited longest for a global slot. */

@@ -49,7 +49,7 @@ export function mayHaveMore(
 
 /**
  * Decides, delivery by delivery in the order an outbox step creates them, which it leases
- * under `offer` (the rule that `write_messages` applies in SQL on PostgreSQL).
+ * under `offer` (the rule that `write_messages` applies in SQL on PostgreSQL, less `deep`).
  */
 export function leasePicker(
   offer: LeaseOffer,
@@ -57,12 +57,17 @@ export function leasePicker(
   const exclude = new Set(offer.exclude)
   const taken = new Map<string, number>()
   let left = offer.limit
+  let deepLeft = offer.deep?.limit ?? 0
   return (s) => {
-    if (left <= 0 || s.ordering !== 'concurrent' || exclude.has(s.id)) return false
+    if (s.ordering !== 'concurrent') return false
     const n = taken.get(s.id) ?? 0
-    if (n >= (s.max_concurrency ?? offer.perSubscription)) return false
-    taken.set(s.id, n + 1)
-    left--
+    if (left > 0 && !exclude.has(s.id) && n < (s.max_concurrency ?? offer.perSubscription)) {
+      taken.set(s.id, n + 1)
+      left--
+      return true
+    }
+    if (deepLeft <= 0 || !offer.deep?.to.has(s.id)) return false
+    deepLeft--
     return true
   }
 }

@@ -108,6 +108,12 @@ export interface LeaseOffer {
   readonly leaseMs: number
   readonly exclude: readonly string[]
   readonly perSubscription: number
+  /**
+   * Beyond `limit` and each subscription's share: up to `limit` more deliveries of the
+   * subscriptions in `to`, which the process keeps queued in memory until it can send them
+   * (`Dispatcher` "deep queue", SQLite only: PostgreSQL's `write_messages` ignores it).
+   */
+  readonly deep?: { readonly limit: number; readonly to: ReadonlySet<string> }
 }
 
 /**
