@@ -251,7 +251,8 @@ export class Dispatcher {
    * round of each subscription's slots at most, and none for those without room for one.
    * Earlier due work in the store goes first, by claims, oldest first: no offer after a
    * claim that came back full or while an outbox step's leftovers wait, and none for a
-   * subscription that may still have some (`#behind`).
+   * subscription that may still have some (`#behind`). Beyond that, the deep queue's room
+   * for the subscriptions that are sending (`#deepOffer`).
    */
   leaseOffer(): LeaseOffer | null {
     const room = this.#room()
