@@ -40,8 +40,8 @@ export class WorkLoop {
       try {
         const wait = await this.step()
         if (wait > 0) await this.#signal.wait(wait)
-        // Steps on SQLite resolve without I/O: yield to it (attempts that ended, requests)
-        // between them, or a run of steps would hold it back for as long as it lasts.
+        // Steps on SQLite resolve without waiting for I/O: yield to the event loop (attempts
+        // that ended, requests) between them, or a run of steps holds it back throughout.
         else await new Promise((resolve) => setImmediate(resolve))
       } catch (error) {
         this.onError(asError(error))
