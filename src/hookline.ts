@@ -60,8 +60,9 @@ export interface HooklineOptions {
 }
 
 /**
- * Deliveries a process that delivers alone (SQLite) may hold leased in memory beyond its
- * queues (`DispatcherOptions.deep`): a burst's worth, a few megabytes.
+ * Deliveries a process that delivers alone (SQLite always, PostgreSQL while no other
+ * Hookline process runs on it) may hold leased in memory beyond its queues
+ * (`DispatcherOptions.deep`): a burst's worth, a few megabytes.
  */
 const DEEP_QUEUE = 32_768
 
@@ -185,7 +186,8 @@ export class Hookline {
       concurrency: d.concurrency ?? 256,
       perSubscriptionConcurrency: d.perSubscriptionConcurrency ?? 16,
       leaseMs: d.leaseMs ?? Math.max(120_000, timeoutMs * 4),
-      deep: store.capabilities.multiProcess ? 0 : DEEP_QUEUE,
+      deep: DEEP_QUEUE,
+      ...(store.capabilities.multiProcess ? { deepWhile: () => store.alone?.() === true } : {}),
       pollIntervalMs: d.pollIntervalMs ?? 1000,
       onRecorded: (results, health) => this.#afterAttempts(results, health),
       onRoom: () => this.#consumer?.roomFreed(),

@@ -50,11 +50,15 @@ export interface DispatcherOptions {
   /**
    * Deliveries an outbox step may lease to this process beyond its slots and queues (the
    * deep queue, in memory), for subscriptions that are sending: when capture reads a burst
-   * in whole batches, its deliveries go from the step to the sending without a claim. 0
-   * (the default) where other processes share the work: what one holds, the others cannot
-   * send.
+   * in whole batches, its deliveries go from the step to the sending without a claim.
+   * Default 0.
    */
   readonly deep?: number
+  /**
+   * Whether the deep queue may take more now (default: always): only while no other
+   * process shares the work, since what one holds, the others cannot send.
+   */
+  readonly deepWhile?: () => boolean
   /** Longest sleep when nothing is due (other processes may add work). */
   readonly pollIntervalMs: number
   /**
@@ -274,7 +278,7 @@ export class Dispatcher {
    */
   #deepOffer(): LeaseOffer['deep'] {
     const limit = this.#deep.room
-    if (limit <= 0) return undefined
+    if (limit <= 0 || this.o.deepWhile?.() === false) return undefined
     const now = performance.now()
     const to = new Set<string>()
     for (const [id, at] of this.#activeAt)

@@ -111,7 +111,7 @@ export interface LeaseOffer {
   /**
    * Beyond `limit` and each subscription's share: up to `limit` more deliveries of the
    * subscriptions in `to`, which the process keeps queued in memory until it can send them
-   * (`Dispatcher` "deep queue", SQLite only: PostgreSQL's `write_messages` ignores it).
+   * (the dispatcher's deep queue).
    */
   readonly deep?: { readonly limit: number; readonly to: ReadonlySet<string> }
 }

@@ -68,4 +68,25 @@ describe('capture on PostgreSQL', () => {
     running.splice(running.indexOf(second.hookline), 1)
     await until(first.alone)
   })
+
+  it('leases a burst past its paced second into memory while alone, none of it claimed', async () => {
+    schemas = await createTestSchemas()
+    await withAdmin((c) =>
+      c.query(`CREATE TABLE ${schemas!.appSchema}.item (id serial PRIMARY KEY)`),
+    )
+    receiver = await startReceiver()
+    // Two slots, 40 ms an answer: 100 changes take 2 s to send.
+    receiver.respond = () => ({ status: 200, delayMs: 40 })
+    const only = await start()
+    await only.hookline.subscriptions.subscribe({ event: 'ItemAdded', targetUrl: receiver.url })
+    await until(only.alone)
+    await insertItems(1)
+    await receiver.waitFor(1)
+    await insertItems(100)
+    await until(async () => (await only.hookline.store.countPendingChanges()) === 0)
+    expect(receiver.received.length).toBeLessThan(80)
+    const received = await receiver.waitFor(101)
+    expect(new Set(received.map((r) => r.headers['webhook-id'])).size).toBe(101)
+    expect(only.claimed).toHaveLength(0)
+  })
 })

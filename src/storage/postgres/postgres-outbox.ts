@@ -9,7 +9,7 @@ import { quoteIdent } from './postgres-sql.ts'
  * Consumes the changes (when given), stores the messages, fans each out to the active
  * subscriptions of its event (or to its one subscription), leases some of the new
  * deliveries under `lease`, and notifies other Hookline processes of the rest: one call of
- * the `write_messages` function (migrations 004, 010, 012), one round trip. Returns the
+ * the `write_messages` function (migrations 004, 010, 012, 013), one round trip. Returns the
  * deliveries made, those leased, and the subscriptions they went to.
  */
 async function writeMessages(
@@ -25,7 +25,7 @@ async function writeMessages(
       fanned_to: string[]
     }>(
       `SELECT * FROM ${quoteIdent(c.schema)}.write_messages($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9, $10,
-         $11::bigint, $12::int, $13::int, $14::text[])`,
+         $11::bigint, $12::int, $13::int, $14::text[], $15::int, $16::text[])`,
       [
         changeIds,
         messages.map((m) => m.id),
@@ -41,6 +41,8 @@ async function writeMessages(
         lease?.limit ?? 0,
         lease?.perSubscription ?? 0,
         lease?.exclude ?? [],
+        lease?.deep?.limit ?? 0,
+        [...(lease?.deep?.to ?? [])],
       ],
     )
     const made = Number(rows[0]?.made ?? 0)
