@@ -37,20 +37,28 @@ const insertItems = (n: number) =>
     c.query(`INSERT INTO ${schemas!.appSchema}.item SELECT FROM generate_series(1, ${n})`),
   )
 
+/**
+ * A Hookline alone on fresh schemas with an item table, one subscription to a receiver
+ * answering in `delayMs`, and one change delivered: the next steps know where its event
+ * fans out.
+ */
+async function aloneWithOneItem(delayMs: number) {
+  schemas = await createTestSchemas()
+  await withAdmin((c) => c.query(`CREATE TABLE ${schemas!.appSchema}.item (id serial PRIMARY KEY)`))
+  receiver = await startReceiver()
+  receiver.respond = () => ({ status: 200, delayMs })
+  const started = await start()
+  await started.hookline.subscriptions.subscribe({ event: 'ItemAdded', targetUrl: receiver.url })
+  await until(started.alone)
+  await insertItems(1)
+  await receiver.waitFor(1)
+  return { ...started, receiver }
+}
+
 describe('capture on PostgreSQL', () => {
   it('keeps pace with the sender while its process runs alone, and leaves work to claims once another runs', async () => {
-    schemas = await createTestSchemas()
-    await withAdmin((c) =>
-      c.query(`CREATE TABLE ${schemas!.appSchema}.item (id serial PRIMARY KEY)`),
-    )
-    receiver = await startReceiver()
-    receiver.respond = () => ({ status: 200, delayMs: 5 })
-    const first = await start()
-    await first.hookline.subscriptions.subscribe({ event: 'ItemAdded', targetUrl: receiver.url })
-    await until(first.alone)
-    // One change first: the next steps know where its event fans out.
-    await insertItems(1)
-    await receiver.waitFor(1)
+    const first = await aloneWithOneItem(5)
+    const { receiver } = first
     await insertItems(20)
     await receiver.waitFor(21)
     // Steps of the room of its 2 slots and queue, each leased whole: no claim found one.
@@ -70,18 +78,9 @@ describe('capture on PostgreSQL', () => {
   })
 
   it('leases a burst past its paced second into memory while alone, none of it claimed', async () => {
-    schemas = await createTestSchemas()
-    await withAdmin((c) =>
-      c.query(`CREATE TABLE ${schemas!.appSchema}.item (id serial PRIMARY KEY)`),
-    )
-    receiver = await startReceiver()
     // Two slots, 40 ms an answer: 100 changes take 2 s to send.
-    receiver.respond = () => ({ status: 200, delayMs: 40 })
-    const only = await start()
-    await only.hookline.subscriptions.subscribe({ event: 'ItemAdded', targetUrl: receiver.url })
-    await until(only.alone)
-    await insertItems(1)
-    await receiver.waitFor(1)
+    const only = await aloneWithOneItem(40)
+    const { receiver } = only
     await insertItems(100)
     await until(async () => (await only.hookline.store.countPendingChanges()) === 0)
     expect(receiver.received.length).toBeLessThan(80)
