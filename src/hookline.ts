@@ -312,6 +312,7 @@ export class Hookline {
       emitter: this.#emitter,
       batchSize: c.batchSize ?? 500,
       pollIntervalMs: c.pollIntervalMs ?? 25,
+      announced: c.notify === true && !!store.onNotify,
       leaseOffer: () => this.#dispatcher.leaseOffer(),
       // A process that delivers alone (SQLite always, PostgreSQL while no other Hookline
       // process runs on it) keeps pace in capture with its sending, so that new deliveries

@@ -7,7 +7,7 @@ import type { EventCatalog } from '../events/event-catalog.ts'
 import type { HooklineEmitter } from '../hookline-events.ts'
 import type { Store } from '../storage/store.ts'
 import { isTransientError } from '../storage/transient-error.ts'
-import type { Change, DeliveryJob, LeaseOffer, NewMessage } from '../storage/types.ts'
+import type { Change, ChangeWait, DeliveryJob, LeaseOffer, NewMessage } from '../storage/types.ts'
 import type { TrackingPlan, Triggered } from '../tracking/tracking-plan.ts'
 import { WorkLoop } from './work-loop.ts'
 
@@ -22,6 +22,11 @@ export interface ChangeConsumerOptions {
   readonly batchSize: number
   /** Longest sleep between looks at the change log. */
   readonly pollIntervalMs: number
+  /**
+   * Every commit to a tracked table wakes capture (`nudge`: PostgreSQL's `capture.notify`),
+   * so an idle log is looked at only every `pollIntervalMs`, as a fallback.
+   */
+  readonly announced?: boolean
   /** What the dispatcher can take at once, offered to the outbox step (`LeaseOffer`). */
   readonly leaseOffer?: () => LeaseOffer | null
   /** Called after a batch produced deliveries, with those leased to this process. */
@@ -50,6 +55,11 @@ const MIN_POLL_MS = 2
 const MAX_PACED_MS = 1000
 /** How often a held step asks the pace again, if no `roomFreed` came. */
 const HOLD_RECHECK_MS = 20
+/**
+ * Longest wait of one read in the database (`Store.waitForChanges`): a stop waits for the
+ * read in progress.
+ */
+const MAX_WAIT_IN_STORE_MS = 250
 /** How often a process that does not hold the consumer lock asks for it again. */
 const STANDBY_POLL_MS = 1000
 
@@ -69,13 +79,26 @@ export class ChangeConsumer {
   #pacedSince: number | null = null
   /** The next step waits for the sender (`pace`). */
   #holding = false
+  /** The next read waits in the database for the first change (`Store.waitForChanges`). */
+  #waitInStore: ChangeWait | null = null
 
   constructor(private readonly o: ChangeConsumerOptions) {
     this.#loop = new WorkLoop(
       async () => {
         const take = this.#intake()
         if (typeof take === 'object') return take.wait
-        return this.#nextWait(await this.runOnce(take), take)
+        const wait = this.#nextWait(await this.#runOnce(take, this.#waitInStore), take)
+        this.#waitInStore = null
+        if (wait === 0 || this.#standby || this.o.announced || !this.o.store.waitForChanges)
+          return wait
+        // The next read waits in the database for the first change.
+        const { pollIntervalMs } = this.o
+        this.#waitInStore = {
+          ms: Math.min(pollIntervalMs, MAX_WAIT_IN_STORE_MS),
+          quietMs: Math.min(performance.now() - this.#lastChangesAt, 3_600_000),
+          everyMaxMs: pollIntervalMs,
+        }
+        return 0
       },
       (error) => {
         o.logger.error({ err: error }, 'capture:error')
@@ -95,7 +118,9 @@ export class ChangeConsumer {
    * next look is soon; after a pause of the writers (a slow commit, a busy machine) the
    * first change after it waits at most a tenth of the pause; an idle log is looked at
    * every `pollIntervalMs`. It keeps latency low where nothing announces new changes (a
-   * PostgreSQL capture trigger sends no NOTIFY, to spare the writers).
+   * PostgreSQL capture trigger sends no NOTIFY, to spare the writers). A store that waits
+   * for changes itself (`waitForChanges`) looks by the same rule, without the round trips;
+   * where commits are announced (`announced`), only the fallback poll is left.
    */
   #nextWait(consumed: number, asked: number): number {
     const now = performance.now()
@@ -104,6 +129,7 @@ export class ChangeConsumer {
     // The log is read to its end: pacing may start afresh.
     this.#pacedSince = null
     if (this.#standby) return Math.max(this.o.pollIntervalMs, STANDBY_POLL_MS)
+    if (this.o.announced) return this.o.pollIntervalMs
     return Math.min(this.o.pollIntervalMs, Math.max(MIN_POLL_MS, (now - this.#lastChangesAt) / 10))
   }
 
@@ -140,13 +166,20 @@ export class ChangeConsumer {
   }
 
   /** Processes one batch (of `limit` changes at most); returns how many it consumed or set aside. */
-  async runOnce(limit = this.o.batchSize): Promise<number> {
+  runOnce(limit = this.o.batchSize): Promise<number> {
+    return this.#runOnce(limit, null)
+  }
+
+  /** `runOnce`, its read waiting in the database for the first change when `wait` is given. */
+  async #runOnce(limit: number, wait: ChangeWait | null): Promise<number> {
     // Stores shared by several processes consume with one process at a time; the others
     // ask again every second and take over when the holder is gone.
     const { store } = this.o
     this.#standby = !!store.acquireChangeConsumerLock && !(await store.acquireChangeConsumerLock())
     if (this.#standby) return 0
-    const changes = await this.o.store.readChanges(limit)
+    const changes = await (wait && store.waitForChanges
+      ? store.waitForChanges(limit, wait)
+      : store.readChanges(limit))
     if (changes.length === 0) return 0
     const results = await this.#build(await Promise.all(changes.map((c) => this.#track(c))))
     // The database was briefly away: redo the whole batch later rather than set aside

@@ -7,6 +7,7 @@ import type { Store } from './store.ts'
 export type OutboxPart = Pick<
   Store,
   | 'readChanges'
+  | 'waitForChanges'
   | 'commitChanges'
   | 'failChange'
   | 'listFailedChanges'

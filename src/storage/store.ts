@@ -2,6 +2,7 @@ import type {
   Attempt,
   AttemptResult,
   Change,
+  ChangeWait,
   ClaimHold,
   Committed,
   Db,
@@ -58,6 +59,11 @@ export interface Store {
   // --- change log ---------------------------------------------------------------------
   /** The oldest unconsumed changes, in commit order. */
   readChanges(limit: number): Promise<Change[]>
+  /**
+   * Like `readChanges`, but an empty log is waited on in the database for up to `wait.ms`:
+   * capture's poll without a round trip per look. Stores without it are polled.
+   */
+  waitForChanges?(limit: number, wait: ChangeWait): Promise<Change[]>
   /**
    * In one transaction: stores the messages, creates one delivery per active
    * subscription of each message's event, and marks the changes consumed. This is the

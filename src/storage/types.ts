@@ -17,6 +17,17 @@ export interface Change {
   readonly createdAt: number
 }
 
+/**
+ * How long `waitForChanges` may wait for the first change, and how often it looks: every
+ * millisecond right after changes came, then at a twentieth of the quiet time (`quietMs`
+ * when the wait begins), at most every `everyMaxMs`.
+ */
+export interface ChangeWait {
+  readonly ms: number
+  readonly quietMs: number
+  readonly everyMaxMs: number
+}
+
 /** A change whose tracking handler or payload builder failed, set aside with its error. */
 export interface FailedChange extends Change {
   readonly error: string

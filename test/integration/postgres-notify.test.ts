@@ -57,12 +57,21 @@ describe('capture.notify on PostgreSQL', () => {
     expect(await notifyTriggers()).toBe(1)
     await insertItem()
     expect(await messagesWithin(woken, 1, 5000)).toBe(1)
+    // Without its notification, the next row waits for the 30 s poll: the NOTIFY woke it.
+    await withAdmin((c) =>
+      c.query(
+        `DROP TRIGGER hookline_notify_${schemas!.hooklineSchema} ON ${schemas!.appSchema}.item`,
+      ),
+    )
+    await insertItem()
+    expect(await messagesWithin(woken, 2, 1000)).toBe(1)
     await woken.stop()
     running.splice(0)
 
+    // Turned off: no trigger, and capture waits for changes in the database instead.
     const quiet = await start(false)
     expect(await notifyTriggers()).toBe(0)
     await insertItem()
-    expect(await messagesWithin(quiet, 2, 1000)).toBe(1) // the new row waits for the 30 s poll
+    expect(await messagesWithin(quiet, 3, 5000)).toBe(3)
   })
 })

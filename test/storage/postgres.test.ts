@@ -99,6 +99,27 @@ describe('PostgreSQL store', () => {
     })
   })
 
+  it('waits in the database for the first change another process commits, and no longer', async () => {
+    const { stores, schemas } = await openShared(1)
+    const store = stores[0]!
+    await store.exec('CREATE TABLE tag (code text PRIMARY KEY, label text)')
+    await store.installCapture(['tag'])
+    const wait = { ms: 10_000, quietMs: 0, everyMaxMs: 10 }
+    // Nothing comes: the wait ends empty once its time is up.
+    const empty = await store.waitForChanges!(10, { ...wait, ms: 50 })
+    expect(empty).toEqual([])
+    // A commit by psql while the wait runs ends it with that change, long before its time.
+    const started = performance.now()
+    const waiting = store.waitForChanges!(10, wait)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    execFileSync('psql', [schemas.url, '-q', '-c', "INSERT INTO tag VALUES ('a', 'Alpha')"])
+    const changes = await waiting
+    expect(changes.map((c) => [c.action, c.rowId])).toEqual([['insert', 'a']])
+    expect(performance.now() - started).toBeLessThan(wait.ms / 2)
+    // Changes already in the log come back at once, as `readChanges` gives them.
+    expect(await store.waitForChanges!(10, wait)).toEqual(await store.readChanges(10))
+  })
+
   it('elects one change consumer; another takes over when it is gone', async () => {
     const { stores } = await openShared(2)
     const [a, b] = stores as [Store, Store]

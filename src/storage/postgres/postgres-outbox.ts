@@ -72,6 +72,13 @@ export function postgresOutbox(c: PostgresContext): OutboxPart {
       )
       return rows.map(toChange)
     },
+    async waitForChanges(limit, { ms, quietMs, everyMaxMs }) {
+      const { rows } = await pool.query<ChangeRow>(
+        `SELECT * FROM ${quoteIdent(c.schema)}.read_changes($1, $2, $3, $4)`,
+        [limit, Math.round(ms), Math.round(quietMs), Math.round(everyMaxMs)],
+      )
+      return rows.map(toChange)
+    },
     async commitChanges(consumedChangeIds, messages, lease) {
       // The changes are deleted first, which locks them: a second consumer (one that lost
       // the lead without knowing) finds them gone and its whole call rolls back.
