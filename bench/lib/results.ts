@@ -6,6 +6,7 @@ export type Sender =
   | 'hookline-pg-notify'
   | 'pgboss'
   | 'bullmq'
+  | 'bullmq-pg'
   | 'undici'
 
 export interface ThroughputResult {

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3'
 import { Queue } from 'bullmq'
 import pg from 'pg'
 import type { HooklineArgs, HooklineDb } from '../procs/hookline.ts'
-import type { WriterSink } from '../procs/writer.ts'
+import type { AppDb, WriterSink } from '../procs/writer.ts'
 import { type BaselineSub, bullmqConnection } from './baselines.ts'
 import { type BenchContext, dbFile, PG_URL } from './context.ts'
 import { newSecret } from './payload.ts'
@@ -23,6 +23,7 @@ export type SystemName =
   | 'hookline-pg-notify'
   | 'pgboss'
   | 'bullmq'
+  | 'bullmq-pg'
 
 export const SYSTEM_LABELS: Record<SystemName | 'undici', string> = {
   'hookline-sqlite': 'Hookline · SQLite',
@@ -30,6 +31,7 @@ export const SYSTEM_LABELS: Record<SystemName | 'undici', string> = {
   'hookline-pg-notify': 'Hookline · PostgreSQL, capture.notify',
   pgboss: 'pg-boss 10 + undici',
   bullmq: 'BullMQ + undici',
+  'bullmq-pg': 'BullMQ + undici, app on PostgreSQL',
   undici: 'bare undici Pool (limit)',
 }
 
@@ -44,6 +46,7 @@ export function systems(ctx: BenchContext, withBaselines = true, variants = fals
   if (withBaselines) {
     if (!ctx.pgUnavailable) out.push('pgboss')
     out.push('bullmq')
+    if (!ctx.pgUnavailable) out.push('bullmq-pg')
   }
   return ctx.onlySystems ? out.filter((s) => ctx.onlySystems!.includes(s)) : out
 }
@@ -106,7 +109,7 @@ export async function setUp(
       const db: HooklineDb = { kind: 'sqlite', file }
       const proc = await startHookline({ db, targets, ...options })
       return {
-        sink: { kind: 'sqlite', file, table: 'bench_row' },
+        sink: { kind: 'app', app: { kind: 'sqlite', file }, table: 'bench_row' },
         proc,
         teardown: () => proc.stop(20_000),
       }
@@ -121,7 +124,11 @@ export async function setUp(
         ...(system === 'hookline-pg-notify' ? { capture: { notify: true } } : {}),
       })
       return {
-        sink: { kind: 'pg', url: s.url, table: 'bench_row', connections: 4 },
+        sink: {
+          kind: 'app',
+          app: { kind: 'pg', url: s.url, connections: 4 },
+          table: 'bench_row',
+        },
         proc,
         teardown: async () => {
           await proc.stop(20_000)
@@ -148,23 +155,35 @@ export async function setUp(
         },
       }
     }
-    case 'bullmq': {
-      const file = dbFile(ctx, 'bullmq-app')
-      const db = new Database(file)
-      db.pragma('journal_mode = WAL')
-      db.exec(sqliteAppTable)
-      db.close()
+    case 'bullmq':
+    case 'bullmq-pg': {
+      let app: AppDb
+      let dropApp = async () => {}
+      if (system === 'bullmq') {
+        const file = dbFile(ctx, 'bullmq-app')
+        const db = new Database(file)
+        db.pragma('journal_mode = WAL')
+        db.exec(sqliteAppTable)
+        db.close()
+        app = { kind: 'sqlite', file }
+      } else {
+        const s = await pgSchemas()
+        await pgAdmin(`SET search_path = ${s.app}; ${pgAppTable}`)
+        app = { kind: 'pg', url: s.url, connections: 4 }
+        dropApp = () => s.drop()
+      }
       const queue = `bench-${randomBytes(5).toString('hex')}`
       const proc = startProc('bullmq-worker', { queue, concurrency: 64 })
       await proc.next('ready', 60_000)
       return {
-        sink: { kind: 'bullmq', file, table: 'bench_row', queue, subs },
+        sink: { kind: 'bullmq', app, table: 'bench_row', queue, subs },
         proc,
         teardown: async () => {
           await proc.stop(20_000)
           const q = new Queue(queue, { connection: bullmqConnection() })
           await q.obliterate({ force: true })
           await q.close()
+          await dropApp()
         },
       }
     }

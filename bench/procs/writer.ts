@@ -10,17 +10,17 @@ import { type BaselineSub, bullmqConnection, jobsFor, PG_BOSS_QUEUE } from '../l
 import { ROW_PAYLOAD } from '../lib/payload.ts'
 import { epochMs, fail, procArgs, reply } from '../lib/proc.ts'
 
+/** The application's own database, where its rows are written. */
+export type AppDb =
+  | { readonly kind: 'sqlite'; readonly file: string }
+  | { readonly kind: 'pg'; readonly url: string; readonly connections: number }
+
 export type WriterSink =
-  | { readonly kind: 'sqlite'; readonly file: string; readonly table: string }
-  | {
-      readonly kind: 'pg'
-      readonly url: string
-      readonly table: string
-      readonly connections: number
-    }
+  /** Rows only: Hookline's triggers capture them. */
+  | { readonly kind: 'app'; readonly app: AppDb; readonly table: string }
   | {
       readonly kind: 'bullmq'
-      readonly file: string
+      readonly app: AppDb
       readonly table: string
       readonly queue: string
       readonly subs: readonly BaselineSub[]
@@ -47,34 +47,74 @@ export interface WriterArgs {
 /** Inserts rows (each with its `ts`) in one transaction; returns their ids. */
 type InsertBatch = (tsList: number[]) => Promise<unknown>
 
-async function openSink(
-  sink: WriterSink,
-): Promise<{ insert: InsertBatch; close(): Promise<void>; parallel: number }> {
-  if (sink.kind === 'sqlite' || sink.kind === 'bullmq') {
-    const db = new Database(sink.file)
+interface Opened {
+  insert: InsertBatch
+  close(): Promise<void>
+  /** Transactions in flight at once. */
+  parallel: number
+}
+
+/** Writes rows to the application's database; `insert` resolves with their ids. */
+function openApp(
+  app: AppDb,
+  table: string,
+): Omit<Opened, 'insert'> & { insert(tsList: number[]): Promise<number[]> } {
+  if (app.kind === 'sqlite') {
+    const db = new Database(app.file)
     db.pragma('busy_timeout = 10000')
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = NORMAL')
-    const stmt = db.prepare(`INSERT INTO ${sink.table} (ts, payload) VALUES (?, ?) RETURNING id`)
+    const stmt = db.prepare(`INSERT INTO ${table} (ts, payload) VALUES (?, ?) RETURNING id`)
     const tx = db.transaction((tsList: number[]) =>
       tsList.map((ts) => (stmt.get(ts, ROW_PAYLOAD) as { id: number }).id),
     )
-    const write = (tsList: number[]) =>
-      tsList.length === 1 ? [(stmt.get(tsList[0], ROW_PAYLOAD) as { id: number }).id] : tx(tsList)
-    if (sink.kind === 'sqlite')
-      return {
-        insert: async (tsList) => write(tsList),
-        close: async () => {
-          db.close()
-        },
-        parallel: 1,
+    return {
+      insert: async (tsList) =>
+        tsList.length === 1
+          ? [(stmt.get(tsList[0], ROW_PAYLOAD) as { id: number }).id]
+          : tx(tsList),
+      close: async () => {
+        db.close()
+      },
+      parallel: 1,
+    }
+  }
+  const pool = new pg.Pool({ connectionString: app.url, max: app.connections })
+  const ids = (rows: { id: string }[]) => rows.map((r) => Number(r.id))
+  return {
+    insert: async (tsList) => {
+      if (tsList.length === 1) {
+        const sql = `INSERT INTO ${table} (ts, payload) VALUES ($1, $2) RETURNING id`
+        return ids((await pool.query(sql, [tsList[0], ROW_PAYLOAD])).rows)
       }
+      const client = await pool.connect()
+      try {
+        await client.query('BEGIN')
+        const { rows } = await client.query(
+          `INSERT INTO ${table} (ts, payload) SELECT unnest($1::float8[]), $2 RETURNING id`,
+          [tsList, ROW_PAYLOAD],
+        )
+        await client.query('COMMIT')
+        return ids(rows)
+      } finally {
+        client.release()
+      }
+    },
+    close: () => pool.end(),
+    parallel: app.connections,
+  }
+}
+
+async function openSink(sink: WriterSink): Promise<Opened> {
+  if (sink.kind === 'app') return openApp(sink.app, sink.table)
+  if (sink.kind === 'bullmq') {
     // Do-it-yourself with BullMQ: the row is committed, then its jobs are added (a dual
     // write: a crash in between loses the event).
+    const app = openApp(sink.app, sink.table)
     const queue = new Queue(sink.queue, { connection: bullmqConnection() })
     return {
       insert: async (tsList) => {
-        const ids = write(tsList)
+        const ids = await app.insert(tsList)
         const jobs = ids.flatMap((id, i) => jobsFor(sink.subs, id, tsList[i]!))
         await queue.addBulk(
           jobs.map((data) => ({
@@ -91,31 +131,9 @@ async function openSink(
       },
       close: async () => {
         await queue.close()
-        db.close()
+        await app.close()
       },
-      parallel: 1,
-    }
-  }
-  if (sink.kind === 'pg') {
-    const pool = new pg.Pool({ connectionString: sink.url, max: sink.connections })
-    const sql = `INSERT INTO ${sink.table} (ts, payload) VALUES ($1, $2)`
-    return {
-      insert: async (tsList) => {
-        if (tsList.length === 1) return pool.query(sql, [tsList[0], ROW_PAYLOAD])
-        const client = await pool.connect()
-        try {
-          await client.query('BEGIN')
-          await client.query(
-            `INSERT INTO ${sink.table} (ts, payload) SELECT unnest($1::float8[]), $2`,
-            [tsList, ROW_PAYLOAD],
-          )
-          await client.query('COMMIT')
-        } finally {
-          client.release()
-        }
-      },
-      close: () => pool.end(),
-      parallel: sink.connections,
+      parallel: app.parallel,
     }
   }
   // Do-it-yourself with pg-boss: the row and its jobs in one transaction (pg-boss's `db`

@@ -9,6 +9,7 @@ const COLORS: Record<Sender, string> = {
   'hookline-pg-notify': '#81c784',
   pgboss: '#ef6c00',
   bullmq: '#c62828',
+  'bullmq-pg': '#ef9a9a',
 }
 const ORDER: Sender[] = [
   'undici',
@@ -17,6 +18,7 @@ const ORDER: Sender[] = [
   'hookline-pg-notify',
   'pgboss',
   'bullmq',
+  'bullmq-pg',
 ]
 const FONT = 'font-family="DejaVu Sans, sans-serif"'
 

@@ -115,14 +115,18 @@ async function backlogDatabase(ctx: BenchContext, kind: 'sqlite' | 'pg') {
     const file = dbFile(ctx, 'backlog')
     return {
       db: { kind, file } as HooklineDb,
-      sink: { kind, file, table: 'bench_row' } as WriterSink,
+      sink: { kind: 'app', app: { kind, file }, table: 'bench_row' } as WriterSink,
       drop: async () => {},
     }
   }
   const s = await pgSchemas()
   return {
     db: { kind, url: s.url, schema: s.own } as HooklineDb,
-    sink: { kind, url: s.url, table: 'bench_row', connections: 4 } as WriterSink,
+    sink: {
+      kind: 'app',
+      app: { kind, url: s.url, connections: 4 },
+      table: 'bench_row',
+    } as WriterSink,
     drop: () => s.drop(),
   }
 }

@@ -34,8 +34,8 @@ export async function capture(ctx: BenchContext): Promise<CaptureResult[]> {
       })
       const sink = (table: string): WriterSink =>
         schemas
-          ? { kind: 'pg', url: schemas.url, table, connections: 4 }
-          : { kind: 'sqlite', file, table }
+          ? { kind: 'app', app: { kind: 'pg', url: schemas.url, connections: 4 }, table }
+          : { kind: 'app', app: { kind: 'sqlite', file }, table }
       for (let run = 0; run < ctx.params.runs; run++) {
         await measure('untracked', sink('bench_plain'))
         await measure('tracked, Hookline running', sink('bench_row'))
