@@ -120,6 +120,17 @@ describe('PostgreSQL store', () => {
     expect(await store.waitForChanges!(10, wait)).toEqual(await store.readChanges(10))
   })
 
+  it("ends a wait for changes within the connections' statement_timeout", async () => {
+    const { schemas } = await openShared(1)
+    const url = new URL(schemas.url)
+    url.searchParams.set('options', `${url.searchParams.get('options')} -c statement_timeout=200`)
+    const store = await openPostgresStore({ url: url.toString(), schema: schemas.hooklineSchema })
+    cleanups.push(() => store.close())
+    const started = performance.now()
+    expect(await store.waitForChanges!(10, { ms: 10_000, quietMs: 0, everyMaxMs: 10 })).toEqual([])
+    expect(performance.now() - started).toBeLessThan(5000)
+  })
+
   it('elects one change consumer; another takes over when it is gone', async () => {
     const { stores } = await openShared(2)
     const [a, b] = stores as [Store, Store]

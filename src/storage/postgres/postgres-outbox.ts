@@ -64,6 +64,18 @@ async function writeMessages(
 /** The change log and the outbox step. */
 export function postgresOutbox(c: PostgresContext): OutboxPart {
   const { pool, t } = c
+  // A read that waits must end well within the connections' statement_timeout, if any.
+  let longestWait: Promise<number> | null = null
+  const waitCap = () =>
+    (longestWait ??= pool
+      .query<{ ms: number }>(
+        `SELECT setting::integer AS ms FROM pg_settings WHERE name = 'statement_timeout'`,
+      )
+      .then(({ rows }) => (rows[0]?.ms ? rows[0].ms / 2 : Number.POSITIVE_INFINITY))
+      .catch((error) => {
+        longestWait = null
+        throw error
+      }))
   return {
     async readChanges(limit) {
       const { rows } = await pool.query<ChangeRow>(
@@ -73,9 +85,10 @@ export function postgresOutbox(c: PostgresContext): OutboxPart {
       return rows.map(toChange)
     },
     async waitForChanges(limit, { ms, quietMs, everyMaxMs }) {
+      const wait = Math.min(ms, await waitCap())
       const { rows } = await pool.query<ChangeRow>(
         `SELECT * FROM ${quoteIdent(c.schema)}.read_changes($1, $2, $3, $4)`,
-        [limit, Math.round(ms), Math.round(quietMs), Math.round(everyMaxMs)],
+        [limit, Math.round(wait), Math.round(quietMs), Math.round(everyMaxMs)],
       )
       return rows.map(toChange)
     },
