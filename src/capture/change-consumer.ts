@@ -119,8 +119,9 @@ export class ChangeConsumer {
    * first change after it waits at most a tenth of the pause; an idle log is looked at
    * every `pollIntervalMs`. It keeps latency low where nothing announces new changes (a
    * PostgreSQL capture trigger sends no NOTIFY, to spare the writers). A store that waits
-   * for changes itself (`waitForChanges`) looks by the same rule, without the round trips;
-   * where commits are announced (`announced`), only the fallback poll is left.
+   * for changes itself (`waitForChanges`) does the looking instead, more often and without
+   * a round trip each (`ChangeWait`); where commits are announced (`announced`), only the
+   * fallback poll is left.
    */
   #nextWait(consumed: number, asked: number): number {
     const now = performance.now()
