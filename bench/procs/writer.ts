@@ -54,11 +54,12 @@ interface Opened {
   parallel: number
 }
 
-/** Writes rows to the application's database; `insert` resolves with their ids. */
-function openApp(
-  app: AppDb,
-  table: string,
-): Omit<Opened, 'insert'> & { insert(tsList: number[]): Promise<number[]> } {
+/** Rows written to the application's database; `insert` resolves with their ids. */
+interface AppWriter extends Opened {
+  insert(tsList: number[]): Promise<number[]>
+}
+
+function openApp(app: AppDb, table: string): AppWriter {
   if (app.kind === 'sqlite') {
     const db = new Database(app.file)
     db.pragma('busy_timeout = 10000')

@@ -80,25 +80,21 @@ export class ChangeConsumer {
   /** The next step waits for the sender (`pace`). */
   #holding = false
   /** The next read waits in the database for the first change (`Store.waitForChanges`). */
-  #waitInStore: ChangeWait | null = null
+  #waitInStore = false
 
   constructor(private readonly o: ChangeConsumerOptions) {
     this.#loop = new WorkLoop(
       async () => {
         const take = this.#intake()
         if (typeof take === 'object') return take.wait
-        const wait = this.#nextWait(await this.#runOnce(take, this.#waitInStore), take)
-        this.#waitInStore = null
-        if (wait === 0 || this.#standby || this.o.announced || !this.o.store.waitForChanges)
-          return wait
-        // The next read waits in the database for the first change.
-        const { pollIntervalMs } = this.o
-        this.#waitInStore = {
-          ms: Math.min(pollIntervalMs, MAX_WAIT_IN_STORE_MS),
-          quietMs: Math.min(performance.now() - this.#lastChangesAt, 3_600_000),
-          everyMaxMs: pollIntervalMs,
-        }
-        return 0
+        const wait = this.#nextWait(
+          await this.#runOnce(take, this.#waitInStore ? this.#changeWait() : null),
+          take,
+        )
+        // The next read waits in the database for the first change instead of a sleep here.
+        this.#waitInStore =
+          wait > 0 && !this.#standby && !this.o.announced && !!this.o.store.waitForChanges
+        return this.#waitInStore ? 0 : wait
       },
       (error) => {
         o.logger.error({ err: error }, 'capture:error')
@@ -132,6 +128,16 @@ export class ChangeConsumer {
     if (this.#standby) return Math.max(this.o.pollIntervalMs, STANDBY_POLL_MS)
     if (this.o.announced) return this.o.pollIntervalMs
     return Math.min(this.o.pollIntervalMs, Math.max(MIN_POLL_MS, (now - this.#lastChangesAt) / 10))
+  }
+
+  /** How a read waits in the database: by the quiet time so far, within `pollIntervalMs`. */
+  #changeWait(): ChangeWait {
+    const { pollIntervalMs } = this.o
+    return {
+      ms: Math.min(pollIntervalMs, MAX_WAIT_IN_STORE_MS),
+      quietMs: Math.min(performance.now() - this.#lastChangesAt, 3_600_000),
+      everyMaxMs: pollIntervalMs,
+    }
   }
 
   /**
