@@ -232,7 +232,9 @@ export class Hookline {
     const { definition } = this.catalog.get(sub.event)
     const now = this.clock.now()
     const deliveryId = newId('dlv', now)
-    const message = newMessage(sub.event, null, definition.sample ?? {}, now, sub.id)
+    const message = newMessage(sub.event, null, definition.sample ?? {}, now, {
+      onlySubscriptionId: sub.id,
+    })
     await this.store.insertMessages([{ ...message, onlyDeliveryId: deliveryId }])
     const job = await this.store.claimDelivery(deliveryId, now, 60_000)
     if (job) {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz' // Crockford base32, lower case
 
@@ -18,13 +18,18 @@ const POOL_SIZE = 4096
 let pool = randomBytes(POOL_SIZE)
 let offset = 0
 
+function encode(bytes: Uint8Array, from: number, count: number): string {
+  let out = ''
+  for (let i = from; i < from + count; i++) out += ALPHABET[bytes[i]! % 32]
+  return out
+}
+
 function encodeRandom(bytes: number): string {
   if (offset + bytes > POOL_SIZE) {
     pool = randomBytes(POOL_SIZE)
     offset = 0
   }
-  let out = ''
-  for (let i = offset; i < offset + bytes; i++) out += ALPHABET[pool[i]! % 32]
+  const out = encode(pool, offset, bytes)
   offset += bytes
   return out
 }
@@ -37,4 +42,15 @@ function encodeRandom(bytes: number): string {
  */
 export function newId(prefix: string, now: number = Date.now()): string {
   return `${prefix}_${encodeTime(now)}${encodeRandom(16)}`
+}
+
+/**
+ * An id shaped like `newId`'s whose 16 characters after the time come from `key`
+ * (SHA-256) instead of chance: the same prefix, time and key make the same id in any
+ * process, at any time.
+ *
+ * @example derivedId('msg', change.createdAt, `${seed}:${change.id}:0:contact.created`)
+ */
+export function derivedId(prefix: string, at: number, key: string): string {
+  return `${prefix}_${encodeTime(at)}${encode(createHash('sha256').update(key).digest(), 0, 16)}`
 }

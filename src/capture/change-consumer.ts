@@ -2,7 +2,7 @@ import type { Logger } from 'pino'
 import type { Clock } from '../clock.ts'
 import { asError } from '../errors.ts'
 import { type BuildItem, type Built, buildPayloads } from '../events/build-payloads.ts'
-import { newMessage } from '../events/envelope.ts'
+import { changeMessageId, newMessage } from '../events/envelope.ts'
 import type { EventCatalog } from '../events/event-catalog.ts'
 import type { HooklineEmitter } from '../hookline-events.ts'
 import type { Store } from '../storage/store.ts'
@@ -81,6 +81,8 @@ export class ChangeConsumer {
   #holding = false
   /** The next read waits in the database for the first change (`Store.waitForChanges`). */
   #waitInStore = false
+  /** The store's seed for the ids of messages made from changes, once read. */
+  #seed: Promise<string> | null = null
 
   constructor(private readonly o: ChangeConsumerOptions) {
     this.#loop = new WorkLoop(
@@ -188,7 +190,8 @@ export class ChangeConsumer {
       ? store.waitForChanges(limit, wait)
       : store.readChanges(limit))
     if (changes.length === 0) return 0
-    const results = await this.#build(await Promise.all(changes.map((c) => this.#track(c))))
+    const seed = await this.#messageSeed()
+    const results = await this.#build(await Promise.all(changes.map((c) => this.#track(c))), seed)
     // The database was briefly away: redo the whole batch later rather than set aside
     // changes that have nothing wrong with them.
     const transient = results.find((r) => r instanceof Error && isTransientError(r))
@@ -233,6 +236,17 @@ export class ChangeConsumer {
     while ((await this.runOnce()) > 0) {}
   }
 
+  /** `Store.changeMessageSeed`, read once (again after a failed read); null without one. */
+  #messageSeed(): Promise<string | null> {
+    const { store } = this.o
+    if (!store.changeMessageSeed) return Promise.resolve(null)
+    this.#seed ??= store.changeMessageSeed().catch((error: unknown) => {
+      this.#seed = null
+      throw error
+    })
+    return this.#seed
+  }
+
   /** The events a change fires, by its table's tracking handler. */
   async #track(change: Change): Promise<{ change: Change; fired: Triggered[] } | Error> {
     try {
@@ -245,16 +259,18 @@ export class ChangeConsumer {
   /**
    * Builds the data of every event the batch fired, one `buildPayloads` per event (so an
    * event with `buildMany` makes one query for the whole batch); per change, its messages
-   * in the order its handler fired them, or the first error among them.
+   * in the order its handler fired them, or the first error among them. With a `seed`,
+   * each message's id derives from its change (`changeMessageId`).
    */
   async #build(
     tracked: readonly ({ change: Change; fired: Triggered[] } | Error)[],
+    seed: string | null,
   ): Promise<(NewMessage[] | Error)[]> {
     const now = this.o.clock.now()
     const out: (NewMessage[] | Error)[] = tracked.map((t) =>
       t instanceof Error ? t : new Array<NewMessage>(t.fired.length),
     )
-    const byEvent = new Map<string, (BuildItem & { at: [number, number] })[]>()
+    const byEvent = new Map<string, (BuildItem & { change: Change; at: [number, number] })[]>()
     for (const [i, t] of tracked.entries()) {
       if (t instanceof Error) continue
       for (const [j, { event, rowId }] of t.fired.entries()) {
@@ -279,12 +295,16 @@ export class ChangeConsumer {
         for (const [k, b] of built.entries()) {
           const {
             rowId,
+            change,
             at: [i, j],
           } = items[k]!
           const messages = out[i]!
           if (messages instanceof Error) continue
           if ('error' in b) out[i] = b.error
-          else messages[j] = newMessage(event, rowId, b.data, now)
+          else
+            messages[j] = newMessage(event, rowId, b.data, now, {
+              ...(seed !== null ? { id: changeMessageId(seed, change, j, event) } : {}),
+            })
         }
       }),
     )

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import { newId } from '../ids.ts'
-import type { NewMessage, RowId } from '../storage/types.ts'
+import { derivedId, newId } from '../ids.ts'
+import type { Change, NewMessage, RowId } from '../storage/types.ts'
 
 /** The body of every delivery (Standard Webhooks): `{ id, type, timestamp, data }`. */
 export interface Envelope<T = unknown> {
@@ -14,15 +14,17 @@ export function envelope<T>(id: string, type: string, at: number, data: T): Enve
   return { id, type, timestamp: new Date(at).toISOString(), data }
 }
 
-/** A new message: its envelope is serialised here, once, and sent as is on every attempt. */
+/**
+ * A new message: its envelope is serialised here, once, and sent as is on every attempt.
+ * Its id is new, unless given (`derivedId`); `onlySubscriptionId` makes it a test send.
+ */
 export function newMessage(
   event: string,
   rowId: RowId | null,
   data: unknown,
   at: number,
-  onlySubscriptionId?: string,
+  { id = newId('msg', at), onlySubscriptionId }: { id?: string; onlySubscriptionId?: string } = {},
 ): NewMessage {
-  const id = newId('msg', at)
   return {
     id,
     event,
@@ -31,6 +33,14 @@ export function newMessage(
     createdAt: at,
     ...(onlySubscriptionId ? { onlySubscriptionId } : {}),
   }
+}
+
+/**
+ * The id of the `ordinal`-th message a change fired, derived from a store's seed
+ * (`Store.changeMessageSeed`): the same whenever the change is consumed again.
+ */
+export function changeMessageId(seed: string, change: Change, ordinal: number, event: string) {
+  return derivedId('msg', change.createdAt, `${seed}:${change.id}:${ordinal}:${event}`)
 }
 
 /** A stable id for a perform-list sample, so that clients which de-duplicate by id see one item per row. */

@@ -8,6 +8,7 @@ export type OutboxPart = Pick<
   Store,
   | 'readChanges'
   | 'waitForChanges'
+  | 'changeMessageSeed'
   | 'commitChanges'
   | 'failChange'
   | 'listFailedChanges'

@@ -76,6 +76,14 @@ export interface Store {
     messages: readonly NewMessage[],
     lease?: LeaseOffer | null,
   ): Promise<Committed>
+  /**
+   * Stores whose change ids are never reused (PostgreSQL): a seed kept in the database,
+   * made on first use, from which the messages of a change take their ids
+   * (`changeMessageId`).
+   * Read again after a lost outbox step, a change makes the same `webhook-id`s, so such a
+   * store's outbox step need not wait for its commit to reach the disk.
+   */
+  changeMessageSeed?(): Promise<string>
   /** Sets a change aside after its handler failed, so it does not block the others. */
   failChange(changeId: number, error: string): Promise<void>
   /** The changes set aside, oldest first, with the error that stopped each. */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { HooklineError } from '../../errors.ts'
 import { type ChangeRow, type JobRow, toChange, toFailedChange, toJob } from '../rows.ts'
 import type { OutboxPart } from '../store-parts.ts'
@@ -5,12 +6,21 @@ import type { Committed, LeaseOffer, NewMessage } from '../types.ts'
 import type { PostgresContext } from './postgres-context.ts'
 import { quoteIdent } from './postgres-sql.ts'
 
+/** The `meta` key of the seed of change messages' ids (`Store.changeMessageSeed`). */
+const SEED_KEY = 'change_message_seed'
+
 /**
  * Consumes the changes (when given), stores the messages, fans each out to the active
  * subscriptions of its event (or to its one subscription), leases some of the new
  * deliveries under `lease`, and notifies other Hookline processes of the rest: one call of
  * the `write_messages` function (migrations 004, 010, 012, 013), one round trip. Returns the
  * deliveries made, those leased, and the subscriptions they went to.
+ *
+ * A step that consumes changes commits without waiting for the disk: its messages' ids
+ * derive from the changes (`changeMessageSeed`), so should PostgreSQL lose the commit in
+ * a crash, the changes are read again and their events sent again under the same
+ * `webhook-id`s, which receivers de-duplicate. A later commit that waits (an attempt's
+ * record) flushes it too. Other messages (app code, test sends) wait for the disk.
  */
 async function writeMessages(
   c: PostgresContext,
@@ -24,8 +34,8 @@ async function writeMessages(
       leased: Omit<JobRow, 'body'>[]
       fanned_to: string[]
     }>(
-      `SELECT * FROM ${quoteIdent(c.schema)}.write_messages($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9, $10,
-         $11::bigint, $12::int, $13::int, $14::text[], $15::int, $16::text[])`,
+      `SELECT w.* FROM ${quoteIdent(c.schema)}.write_messages($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9, $10,
+         $11::bigint, $12::int, $13::int, $14::text[], $15::int, $16::text[]) AS w${changeIds ? `, set_config('synchronous_commit', 'off', true)` : ''}`,
       [
         changeIds,
         messages.map((m) => m.id),
@@ -91,6 +101,21 @@ export function postgresOutbox(c: PostgresContext): OutboxPart {
         [limit, Math.round(wait), Math.round(quietMs), Math.round(everyMaxMs)],
       )
       return rows.map(toChange)
+    },
+    async changeMessageSeed() {
+      // Made once per database; of two processes making it at once, the second reads the
+      // first's on its next try (its statement's snapshot predates that commit).
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const { rows } = await pool.query<{ value: string }>(
+          `WITH made AS (
+             INSERT INTO ${t.meta} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING value
+           )
+           SELECT value FROM made UNION ALL SELECT value FROM ${t.meta} WHERE key = $1`,
+          [SEED_KEY, randomBytes(16).toString('hex')],
+        )
+        if (rows[0]) return rows[0].value
+      }
+      throw new Error(`cannot read nor store ${t.meta} '${SEED_KEY}'`)
     },
     async commitChanges(consumedChangeIds, messages, lease) {
       // The changes are deleted first, which locks them: a second consumer (one that lost
