@@ -173,7 +173,7 @@ export async function setUp(
         dropApp = () => s.drop()
       }
       const queue = `bench-${randomBytes(5).toString('hex')}`
-      const proc = startProc('bullmq-worker', { queue, concurrency: 64 })
+      const proc = startProc('bullmq-worker', { queue, concurrency: 128 })
       await proc.next('ready', 60_000)
       return {
         sink: { kind: 'bullmq', app, table: 'bench_row', queue, subs },

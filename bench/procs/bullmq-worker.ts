@@ -1,6 +1,6 @@
 // Do-it-yourself baseline: a BullMQ worker on the local Redis POSTing each job with undici.
-// Tuning: 64 jobs in flight (= the bare-undici pool), 64 keep-alive connections per
-// origin, jobs removed on completion (no Redis growth).
+// Tuning: 128 jobs in flight (as many as the bare-undici pool keeps outstanding), 64
+// keep-alive connections per origin, jobs removed on completion (no Redis growth).
 import { Worker } from 'bullmq'
 import { bullmqConnection, type DeliveryJobData, makeSender } from '../lib/baselines.ts'
 import { fail, onMessages, procArgs, reply } from '../lib/proc.ts'
