@@ -81,8 +81,6 @@ export class ChangeConsumer {
   #holding = false
   /** The next read waits in the database for the first change (`Store.waitForChanges`). */
   #waitInStore = false
-  /** The store's seed for the ids of messages made from changes, once read. */
-  #seed: Promise<string> | null = null
 
   constructor(private readonly o: ChangeConsumerOptions) {
     this.#loop = new WorkLoop(
@@ -190,7 +188,7 @@ export class ChangeConsumer {
       ? store.waitForChanges(limit, wait)
       : store.readChanges(limit))
     if (changes.length === 0) return 0
-    const seed = await this.#messageSeed()
+    const seed = (await store.changeMessageSeed?.()) ?? null
     const results = await this.#build(await Promise.all(changes.map((c) => this.#track(c))), seed)
     // The database was briefly away: redo the whole batch later rather than set aside
     // changes that have nothing wrong with them.
@@ -234,17 +232,6 @@ export class ChangeConsumer {
   /** Runs batches until the change log is empty. */
   async drain(): Promise<void> {
     while ((await this.runOnce()) > 0) {}
-  }
-
-  /** `Store.changeMessageSeed`, read once (again after a failed read); null without one. */
-  #messageSeed(): Promise<string | null> {
-    const { store } = this.o
-    if (!store.changeMessageSeed) return Promise.resolve(null)
-    this.#seed ??= store.changeMessageSeed().catch((error: unknown) => {
-      this.#seed = null
-      throw error
-    })
-    return this.#seed
   }
 
   /** The events a change fires, by its table's tracking handler. */

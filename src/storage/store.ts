@@ -77,11 +77,11 @@ export interface Store {
     lease?: LeaseOffer | null,
   ): Promise<Committed>
   /**
-   * Stores whose change ids are never reused (PostgreSQL): a seed kept in the database,
-   * made on first use, from which the messages of a change take their ids
-   * (`changeMessageId`).
-   * Read again after a lost outbox step, a change makes the same `webhook-id`s, so such a
-   * store's outbox step need not wait for its commit to reach the disk.
+   * The seed from which the messages of the changes read next take their ids
+   * (`changeMessageId`): kept in the database, made on first use, and changed only where
+   * change ids may be reused (SQLite, once the highest is consumed), so that a seed and a
+   * change id name one change. Read again after an outbox step lost in a crash, a change
+   * makes the same `webhook-id`s; so the outbox step need not wait for the disk.
    */
   changeMessageSeed?(): Promise<string>
   /** Sets a change aside after its handler failed, so it does not block the others. */

@@ -86,6 +86,23 @@ export function postgresOutbox(c: PostgresContext): OutboxPart {
         longestWait = null
         throw error
       }))
+  // Made once per database; of two processes making it at once, the second reads the
+  // first's on its next try (its statement's snapshot predates that commit). Change ids are
+  // never reused here (an identity column), so the seed never changes.
+  let seed: Promise<string> | null = null
+  const madeSeed = async () => {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const { rows } = await pool.query<{ value: string }>(
+        `WITH made AS (
+           INSERT INTO ${t.meta} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING value
+         )
+         SELECT value FROM made UNION ALL SELECT value FROM ${t.meta} WHERE key = $1`,
+        [SEED_KEY, randomBytes(16).toString('hex')],
+      )
+      if (rows[0]) return rows[0].value
+    }
+    throw new Error(`cannot read nor store ${t.meta} '${SEED_KEY}'`)
+  }
   return {
     async readChanges(limit) {
       const { rows } = await pool.query<ChangeRow>(
@@ -102,20 +119,12 @@ export function postgresOutbox(c: PostgresContext): OutboxPart {
       )
       return rows.map(toChange)
     },
-    async changeMessageSeed() {
-      // Made once per database; of two processes making it at once, the second reads the
-      // first's on its next try (its statement's snapshot predates that commit).
-      for (let attempt = 0; attempt < 3; attempt++) {
-        const { rows } = await pool.query<{ value: string }>(
-          `WITH made AS (
-             INSERT INTO ${t.meta} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING value
-           )
-           SELECT value FROM made UNION ALL SELECT value FROM ${t.meta} WHERE key = $1`,
-          [SEED_KEY, randomBytes(16).toString('hex')],
-        )
-        if (rows[0]) return rows[0].value
-      }
-      throw new Error(`cannot read nor store ${t.meta} '${SEED_KEY}'`)
+    changeMessageSeed() {
+      seed ??= madeSeed().catch((error: unknown) => {
+        seed = null
+        throw error
+      })
+      return seed
     },
     async commitChanges(consumedChangeIds, messages, lease) {
       // The changes are deleted first, which locks them: a second consumer (one that lost

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { newId } from '../../ids.ts'
 import { leasePicker } from '../claim-offers.ts'
 import {
@@ -77,9 +78,29 @@ function writeMessages(
   return { deliveries, leased, subscriptions: [...subscriptions] }
 }
 
+/** `hookline_meta` keys: the seed of change messages' ids, and the change log's generation. */
+const SEED_KEY = 'change_message_seed'
+const GENERATION_KEY = 'change_log_generation'
+
 export function sqliteOutbox(c: SqliteContext): OutboxPart {
   const { stmt, tx } = c
+  const meta = (key: string) =>
+    stmt('SELECT value FROM hookline_meta WHERE key = ?').pluck().get(key) as string | undefined
+  let seed: string | undefined
   return {
+    async changeMessageSeed() {
+      if (seed === undefined) {
+        stmt(
+          'INSERT INTO hookline_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING',
+        ).run(SEED_KEY, randomBytes(16).toString('hex'))
+        seed = meta(SEED_KEY)!
+      }
+      // SQLite gives a new change the id above the log's highest: once the outbox step has
+      // consumed and deleted the highest, the next change may take its id again. That step
+      // moves the log to its next generation, part of the seed, so that a seed and a change
+      // id still name one change.
+      return `${seed}.${meta(GENERATION_KEY) ?? 0}`
+    },
     async readChanges(limit) {
       const rows = stmt(
         'SELECT * FROM hookline_changes WHERE error IS NULL ORDER BY id LIMIT ?',
@@ -90,7 +111,17 @@ export function sqliteOutbox(c: SqliteContext): OutboxPart {
       return tx(() => {
         const made = writeMessages(c, messages, lease)
         const del = stmt('DELETE FROM hookline_changes WHERE id = ?')
-        for (const id of consumedChangeIds) del.run(id)
+        let highest = Number.NEGATIVE_INFINITY
+        for (const id of consumedChangeIds) {
+          del.run(id)
+          highest = Math.max(highest, id)
+        }
+        const top = stmt('SELECT max(id) FROM hookline_changes').pluck().get() as number | null
+        if (consumedChangeIds.length > 0 && (top === null || top < highest))
+          stmt(
+            `INSERT INTO hookline_meta (key, value) VALUES (?, '1')
+             ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)`,
+          ).run(GENERATION_KEY)
         return made
       })
     },
