@@ -8,6 +8,8 @@ export interface SqliteContext {
   stmt(sql: string): Database.Statement
   /** Runs `fn` in one BEGIN IMMEDIATE transaction. */
   tx<T>(fn: () => T): T
+  /** A setting kept in `hookline_meta`, if set. */
+  meta(key: string): string | undefined
   subscriptionById(id: string): SubscriptionRow | undefined
   /** Cancels a subscription's deliveries still to be made. */
   cancelPending(subscriptionId: string, now: number): void
@@ -49,5 +51,15 @@ export function createSqliteContext(db: Database.Database): SqliteContext {
        WHERE subscription_id = ? AND status IN ('pending', 'failed')`,
     ).run(now, subscriptionId)
 
-  return { db, stmt, tx, subscriptionById, cancelPending: (id, now) => void cancelPending(id, now) }
+  const meta = (key: string) =>
+    stmt('SELECT value FROM hookline_meta WHERE key = ?').pluck().get(key) as string | undefined
+
+  return {
+    db,
+    stmt,
+    tx,
+    meta,
+    subscriptionById,
+    cancelPending: (id, now) => void cancelPending(id, now),
+  }
 }

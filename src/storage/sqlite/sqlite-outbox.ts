@@ -83,9 +83,7 @@ const SEED_KEY = 'change_message_seed'
 const GENERATION_KEY = 'change_log_generation'
 
 export function sqliteOutbox(c: SqliteContext): OutboxPart {
-  const { stmt, tx } = c
-  const meta = (key: string) =>
-    stmt('SELECT value FROM hookline_meta WHERE key = ?').pluck().get(key) as string | undefined
+  const { stmt, tx, meta } = c
   let seed: string | undefined
   return {
     async changeMessageSeed() {

@@ -113,11 +113,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
 
     async getMeta(key) {
-      return (
-        (stmt('SELECT value FROM hookline_meta WHERE key = ?').pluck().get(key) as
-          | string
-          | undefined) ?? null
-      )
+      return ctx.meta(key) ?? null
     },
     async setMeta(key, value) {
       stmt(
