@@ -141,10 +141,10 @@ export class TargetPolicy {
   }
 
   /** For targets given as an IP literal, which sockets connect to without a lookup. */
-  checkLiteral(targetUrl: string): string | null {
-    const host = new URL(targetUrl).hostname.replace(/^\[|\]$/g, '')
+  checkLiteral(target: URL): string | null {
+    const host = target.hostname.replace(/^\[|\]$/g, '')
     if (this.#hostAllowed(host) || isIP(host) === 0 || this.allowsAddress(host)) return null
-    return refusal(targetUrl, host).message
+    return refusal(target.href, host).message
   }
 }
 
