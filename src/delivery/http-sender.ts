@@ -65,24 +65,18 @@ export class HttpSender {
         durationMs: 0,
       })
     const timestamp = Math.floor(nowMs / 1000)
+    const headers = {
+      ...job.headers,
+      'content-type': 'application/json',
+      'user-agent': this.options.userAgent,
+      'webhook-id': job.messageId,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signatureHeader(job.secrets, job.messageId, timestamp, job.body),
+    }
     return new Promise((resolve) => {
-      const attempt = new Attempt(resolve, this.options.timeoutMs)
       this.#agent.dispatch(
-        {
-          origin: target.origin,
-          path: target.path,
-          method: 'POST',
-          headers: {
-            ...job.headers,
-            'content-type': 'application/json',
-            'user-agent': this.options.userAgent,
-            'webhook-id': job.messageId,
-            'webhook-timestamp': String(timestamp),
-            'webhook-signature': signatureHeader(job.secrets, job.messageId, timestamp, job.body),
-          },
-          body: job.body,
-        },
-        attempt,
+        { origin: target.origin, path: target.path, method: 'POST', headers, body: job.body },
+        new Attempt(resolve, this.options.timeoutMs),
       )
     })
   }
