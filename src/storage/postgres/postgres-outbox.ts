@@ -71,26 +71,30 @@ async function writeMessages(
   }
 }
 
+/** `load`'s result, asked for once and kept; asked for again after a failure. */
+function onceSucceeded<T>(load: () => Promise<T>): () => Promise<T> {
+  let kept: Promise<T> | null = null
+  return () =>
+    (kept ??= load().catch((error: unknown) => {
+      kept = null
+      throw error
+    }))
+}
+
 /** The change log and the outbox step. */
 export function postgresOutbox(c: PostgresContext): OutboxPart {
   const { pool, t } = c
   // A read that waits must end well within the connections' statement_timeout, if any.
-  let longestWait: Promise<number> | null = null
-  const waitCap = () =>
-    (longestWait ??= pool
-      .query<{ ms: number }>(
-        `SELECT setting::integer AS ms FROM pg_settings WHERE name = 'statement_timeout'`,
-      )
-      .then(({ rows }) => (rows[0]?.ms ? rows[0].ms / 2 : Number.POSITIVE_INFINITY))
-      .catch((error) => {
-        longestWait = null
-        throw error
-      }))
+  const waitCap = onceSucceeded(async () => {
+    const { rows } = await pool.query<{ ms: number }>(
+      `SELECT setting::integer AS ms FROM pg_settings WHERE name = 'statement_timeout'`,
+    )
+    return rows[0]?.ms ? rows[0].ms / 2 : Number.POSITIVE_INFINITY
+  })
   // Made once per database; of two processes making it at once, the second reads the
   // first's on its next try (its statement's snapshot predates that commit). Change ids are
   // never reused here (an identity column), so the seed never changes.
-  let seed: Promise<string> | null = null
-  const madeSeed = async () => {
+  const seed = onceSucceeded(async () => {
     for (let attempt = 0; attempt < 3; attempt++) {
       const { rows } = await pool.query<{ value: string }>(
         `WITH made AS (
@@ -102,7 +106,7 @@ export function postgresOutbox(c: PostgresContext): OutboxPart {
       if (rows[0]) return rows[0].value
     }
     throw new Error(`cannot read nor store ${t.meta} '${SEED_KEY}'`)
-  }
+  })
   return {
     async readChanges(limit) {
       const { rows } = await pool.query<ChangeRow>(
@@ -119,13 +123,7 @@ export function postgresOutbox(c: PostgresContext): OutboxPart {
       )
       return rows.map(toChange)
     },
-    changeMessageSeed() {
-      seed ??= madeSeed().catch((error: unknown) => {
-        seed = null
-        throw error
-      })
-      return seed
-    },
+    changeMessageSeed: seed,
     async commitChanges(consumedChangeIds, messages, lease) {
       // The changes are deleted first, which locks them: a second consumer (one that lost
       // the lead without knowing) finds them gone and its whole call rolls back.
