@@ -66,7 +66,7 @@ const MAX_WAIT_IN_STORE_MS = 250
  * fewer changes than it asked for is followed by a sleep (`#linger`) rather than a read
  * that waits in the database.
  */
-const LINGER_ABOVE_PER_S = 1200
+const LINGER_ABOVE_PER_S = 2000
 /** Longest sleep of `#linger`: what it adds to a delivery's latency at such rates. */
 const LINGER_MAX_MS = 10
 /**
@@ -103,14 +103,13 @@ export class ChangeConsumer {
       async () => {
         const take = this.#intake()
         if (typeof take === 'object') return take.wait
-        const wait = this.#nextWait(
-          await this.#runOnce(take, this.#waitInStore ? this.#changeWait() : null),
-          take,
-        )
+        const consumed = await this.#runOnce(take, this.#waitInStore ? this.#changeWait() : null)
+        const wait = this.#nextWait(consumed, take)
         // The next read waits in the database for the first change instead of a sleep here.
         this.#waitInStore =
           wait > 0 && !this.#standby && !this.o.announced && !!this.o.store.waitForChanges
-        return this.#waitInStore ? this.#linger(take) : wait
+        if (!this.#waitInStore) return wait
+        return consumed > 0 ? this.#linger(take) : 0
       },
       (error) => {
         o.logger.error({ err: error }, 'capture:error')
@@ -148,13 +147,14 @@ export class ChangeConsumer {
   }
 
   /**
-   * How long to sleep before a read that waits in the database: while changes come faster
+   * How long to sleep, after a read that found some changes but fewer than it asked for,
+   * before a read that waits in the database: while changes come faster
    * than `LINGER_ABOVE_PER_S`, the time the rate takes to fill the batch (at most
    * `LINGER_MAX_MS`), so each step takes more changes at once; otherwise none. Each step
    * costs the database a read, the payload builders' queries and an outbox transaction
    * whatever its size, and the database shares its CPU with the writers: at such rates
-   * fewer, larger steps leave the writers more of it. Below the rate, a change is read
-   * within a millisecond or so of its commit, as before.
+   * fewer, larger steps leave the writers more of it. Below that rate nothing sleeps: a
+   * change is read within a millisecond or so of its commit.
    */
   #linger(asked: number): number {
     const rate = this.#rate.perSecond
