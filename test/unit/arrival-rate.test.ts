@@ -20,7 +20,7 @@ describe('ArrivalRate', () => {
     }
   })
 
-  it('moves by a burst over the window, not by the burst's own rate', () => {
+  it("moves by a burst over the window, not by the burst's own rate", () => {
     const rate = new ArrivalRate(250, 0)
     const now = feed(rate, 0, 1000, 5, 2000)
     // A hundred rows within a millisecond, after a steady 1,000 a second.
