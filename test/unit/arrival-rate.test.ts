@@ -38,7 +38,7 @@ describe('ArrivalRate', () => {
     expect(rate.perSecond).toBeLessThan(50)
   })
 
-  it('takes two observations at the same instant', () => {
+  it('takes an observation at the instant it started from', () => {
     const rate = new ArrivalRate(250, 0)
     rate.observe(5, 0)
     expect(Number.isFinite(rate.perSecond)).toBe(true)
