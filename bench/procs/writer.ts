@@ -200,20 +200,23 @@ async function burst(insert: InsertBatch, parallel: number, rows: number, batch:
   return rows
 }
 
-/** One row per transaction on a fixed schedule; a late tick catches up at once. */
-async function atRate(insert: InsertBatch, rate: number, durationMs: number) {
+/**
+ * One row per transaction on a fixed schedule, as an application serving requests: each
+ * row is written at its time even while earlier ones are still committing (up to
+ * `parallel` at once, the sink's connections); a late tick catches up at once.
+ */
+async function atRate(insert: InsertBatch, parallel: number, rate: number, durationMs: number) {
   const total = Math.round((rate * durationMs) / 1000)
   const start = epochMs()
   let sent = 0
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((epochMs() - start) * rate) / 1000) + 1)
-    while (sent < due) {
+  const lane = async () => {
+    while (sent < total) {
+      const wait = start + (sent++ * 1000) / rate - epochMs()
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
       await insert([epochMs()])
-      sent++
     }
-    const wait = start + (sent * 1000) / rate - epochMs()
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
   }
+  await Promise.all(Array.from({ length: parallel }, lane))
   return total
 }
 
@@ -225,7 +228,7 @@ try {
   const rows =
     mode.kind === 'burst'
       ? await burst(insert, parallel, mode.rows, mode.batch)
-      : await atRate(insert, mode.rate, mode.durationMs)
+      : await atRate(insert, parallel, mode.rate, mode.durationMs)
   const finished = epochMs()
   await close()
   reply({ type: 'done', rows, started, finished })
