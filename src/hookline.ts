@@ -16,7 +16,7 @@ import { InProcessSender } from './delivery/in-process-sender.ts'
 import { DEFAULT_RETRY_SCHEDULE } from './delivery/retry-schedule.ts'
 import { TargetPolicy } from './delivery/target-policy.ts'
 import { ThreadedSender } from './delivery/threaded-sender.ts'
-import { ConfigError, HooklineError, NotFoundError, ValidationError } from './errors.ts'
+import { asError, ConfigError, HooklineError, NotFoundError, ValidationError } from './errors.ts'
 import type { EventDefinition } from './events/define-event.ts'
 import { newMessage } from './events/envelope.ts'
 import { EventCatalog, type EventSource } from './events/event-catalog.ts'
@@ -25,6 +25,7 @@ import { performList } from './events/perform-list.ts'
 import { HooklineEmitter, type HooklineEventMap } from './hookline-events.ts'
 import { newId } from './ids.ts'
 import { openStore } from './storage/open-store.ts'
+import { CheckpointThread } from './storage/sqlite/checkpoint-thread.ts'
 import { type SqliteStore, sqliteFile } from './storage/sqlite/sqlite-store.ts'
 import {
   CHECKPOINT_INTERVAL_MS,
@@ -129,6 +130,8 @@ export class Hookline {
   #started = false
   /** The store, when it is a SQLite file (WAL watching and checkpoints). */
   readonly #sqlite: SqliteStore | null
+  /** Checkpoints the SQLite store's WAL while delivery runs, beside the sending thread. */
+  #checkpoints: CheckpointThread | null = null
 
   constructor(
     readonly store: Store,
@@ -167,9 +170,6 @@ export class Hookline {
               allowedTargets: d.allowedTargets,
               httpsOnly: d.httpsOnly,
             },
-            checkpoint: this.#sqlite
-              ? { filename: this.#sqlite.filename, intervalMs: CHECKPOINT_INTERVAL_MS }
-              : undefined,
           })
         : new InProcessSender({ ...sending, userAgent: USER_AGENT, policy: this.targetPolicy })
     this.#dispatcher = new Dispatcher({
@@ -365,14 +365,11 @@ export class Hookline {
         this.#dispatcher.nudge()
       })
     this.#consumer!.start()
-    // The sending thread takes a few hundred ms to load: start it now, not at the first delivery.
-    if (this.#sender instanceof ThreadedSender) {
-      const { checkpoints } = await this.#sender.start()
-      // The thread checkpoints the WAL now; this connection only if the thread falls behind.
-      if (checkpoints === true) sqlite?.walAutoCheckpoint(SAFETY_AUTOCHECKPOINT_PAGES)
-      else if (checkpoints)
-        this.logger.warn({ reason: checkpoints }, 'sqlite:checkpoint-thread-failed')
-    }
+    // The sending thread takes a few hundred ms to load: start it now, not at the first
+    // delivery. Where it runs (more than one core), a thread of its own checkpoints the
+    // SQLite WAL, and this connection only if that thread falls behind or is gone.
+    if (this.#sender instanceof ThreadedSender)
+      await Promise.all([this.#sender.start(), sqlite && this.#startCheckpoints(sqlite)])
     this.#dispatcher.start()
     const prune = () =>
       this.prune().catch((error) => this.logger.error({ err: error }, 'retention:error'))
@@ -382,6 +379,21 @@ export class Hookline {
       { database: this.store.description, tables: this.trackedTables },
       'hookline:started',
     )
+  }
+
+  async #startCheckpoints(sqlite: SqliteStore): Promise<void> {
+    const failed = (error: Error) =>
+      this.logger.warn({ reason: error.message }, 'sqlite:checkpoint-thread-failed')
+    try {
+      this.#checkpoints = await CheckpointThread.start(
+        sqlite.filename,
+        CHECKPOINT_INTERVAL_MS,
+        failed,
+      )
+      sqlite.walAutoCheckpoint(SAFETY_AUTOCHECKPOINT_PAGES)
+    } catch (error) {
+      failed(asError(error))
+    }
   }
 
   /** Stops capture and delivery, waits for attempts in flight, closes the store. Idempotent. */
@@ -394,6 +406,8 @@ export class Hookline {
       await this.#consumer?.stop()
       await this.#dispatcher.stop()
       await this.#sender.close()
+      await this.#checkpoints?.stop()
+      this.#checkpoints = null
       await this.store.close()
       this.#started = false
     })()

@@ -1,8 +1,6 @@
 // The sending thread: signs and POSTs the deliveries the main thread hands it, and hands
 // back each response, so that HTTP and signing run beside the store's work, on another core.
-// With a SQLite store it also checkpoints the WAL (`wal-checkpoints.ts`).
 import { parentPort, workerData } from 'node:worker_threads'
-import { asError } from '../errors.ts'
 import type { DeliveryJob } from '../storage/types.ts'
 import { HttpSender, type SendResult } from './http-sender.ts'
 import { TargetPolicy, type TargetPolicyConfig } from './target-policy.ts'
@@ -12,8 +10,6 @@ export interface SendWorkerData {
   readonly connectionsPerOrigin: number
   readonly userAgent: string
   readonly policy: TargetPolicyConfig
-  /** A SQLite file whose WAL this thread checkpoints, off the store's connection. */
-  readonly checkpoint?: { readonly filename: string; readonly intervalMs: number }
 }
 
 /** Main thread → sending thread. */
@@ -22,11 +18,7 @@ export type ToSender =
   | { readonly close: true }
 /** Sending thread → main thread. */
 export type FromSender =
-  | {
-      readonly ready: true
-      /** Whether it checkpoints the WAL it was given, or why it could not. */
-      readonly checkpoints: boolean | string
-    }
+  | { readonly ready: true }
   | { readonly results: readonly (readonly [seq: number, result: SendResult])[] }
   | { readonly closed: true }
 
@@ -38,21 +30,6 @@ const sender = new HttpSender({
   userAgent: data.userAgent,
   policy: new TargetPolicy(data.policy),
 })
-let stopCheckpoints: (() => void) | null = null
-
-/** Whether it checkpoints the WAL it was given, or why it cannot. */
-async function startCheckpoints(): Promise<boolean | string> {
-  if (!data.checkpoint) return false
-  // Sending does not depend on it: a thread that cannot checkpoint says why and sends.
-  try {
-    const { checkpointWal } = await import('../storage/sqlite/wal-checkpoints.ts')
-    stopCheckpoints = checkpointWal(data.checkpoint.filename, data.checkpoint.intervalMs)
-    return true
-  } catch (error) {
-    return asError(error).message
-  }
-}
-
 // Responses that arrive in one turn of the event loop go back in one message.
 let done: [number, SendResult][] = []
 const post = (m: FromSender) => port.postMessage(m)
@@ -68,11 +45,10 @@ function finished(seq: number, result: SendResult): void {
 
 port.on('message', (m: ToSender) => {
   if ('close' in m) {
-    stopCheckpoints?.()
     void sender.close().finally(() => post({ closed: true }))
     return
   }
   for (const [seq, job, nowMs] of m.jobs)
     void sender.send(job, nowMs).then((result) => finished(seq, result))
 })
-void startCheckpoints().then((checkpoints) => post({ ready: true, checkpoints }))
+post({ ready: true })

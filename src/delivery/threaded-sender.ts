@@ -18,7 +18,7 @@ interface Pending {
  * work. Jobs started in one turn go to the thread in one message, and its responses come
  * back the same way. The thread starts with `start()` (or the first send); if it dies, the
  * attempts in it fail (their leases run out and they are sent again) and the next send
- * starts another. Given a SQLite file (`checkpoint`), it also checkpoints its WAL.
+ * starts another.
  */
 export class ThreadedSender {
   #worker: Worker | null = null
@@ -28,7 +28,7 @@ export class ThreadedSender {
 
   constructor(
     private readonly options: Omit<SendOptions, 'policy' | 'userAgent'> &
-      Pick<SendWorkerData, 'policy' | 'checkpoint'>,
+      Pick<SendWorkerData, 'policy'>,
   ) {}
 
   send(job: DeliveryJob, nowMs: number): Promise<SendResult> {
@@ -40,18 +40,15 @@ export class ThreadedSender {
     return new Promise((resolve, reject) => this.#pending.set(seq, { resolve, reject }))
   }
 
-  /**
-   * Starts the thread; resolves once it is ready to send, with whether it checkpoints the
-   * WAL it was given (or why not). A thread that fails to start rejects.
-   */
-  start(): Promise<{ checkpoints: boolean | string }> {
+  /** Starts the thread; resolves once it is ready to send. A thread that fails to start rejects. */
+  start(): Promise<void> {
     const worker = this.#thread()
     return new Promise((resolve, reject) => {
       const ready = (m: FromSender) => {
         if (!('ready' in m)) return
         worker.off('message', ready)
         if (this.#pending.size === 0) worker.unref()
-        resolve({ checkpoints: m.checkpoints })
+        resolve()
       }
       worker.on('message', ready)
       worker.once('error', reject)
@@ -91,7 +88,6 @@ export class ThreadedSender {
       connectionsPerOrigin: this.options.connectionsPerOrigin,
       userAgent: USER_AGENT,
       policy: this.options.policy,
-      checkpoint: this.options.checkpoint,
     }
     const worker = new Worker(threadScript(new URL('./send-worker.ts', import.meta.url)), {
       eval: true,

@@ -32,7 +32,7 @@ describe('WAL checkpoints of a SQLite store', () => {
     return { hookline, filename }
   }
 
-  it('are made by the sending thread, which keeps the WAL file bounded', async () => {
+  it('are made by a thread of their own, which keeps the WAL file bounded', async () => {
     const { hookline, filename } = await open(true)
     const pages = hookline.store.db.one<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint')
     expect((await pages).wal_autocheckpoint).toBe(SAFETY_AUTOCHECKPOINT_PAGES)
