@@ -188,7 +188,7 @@ export function renderMarkdown(r: BenchResults, analysis: string): string {
     out.push(
       '## 2. Latency, commit to receipt (ms)',
       '',
-      `One row per transaction at a fixed rate for ${(m.params?.latencyDurationMs ?? 0) / 1000} s, one subscription; the row carries its commit time and the delivered payload carries it to the receiver.`,
+      `One row per transaction at a fixed rate for ${(m.params?.latencyDurationMs ?? 0) / 1000} s, each row written at its time, even while earlier ones still commit (on PostgreSQL up to 4 at once, the writer’s connections); one subscription; the row carries its commit time and the delivered payload carries it to the receiver.`,
       '',
       '| sender | rate | p50 | p95 | p99 | max | note |',
       '|---|---|---|---|---|---|---|',

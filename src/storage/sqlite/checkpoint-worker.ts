@@ -1,4 +1,4 @@
-// The checkpoint thread: copies a SQLite file's WAL back into the file every few ms
+// The checkpoint thread: copies a SQLite file's WAL back into the file every `intervalMs`
 // (`checkpointWal`), so that neither the store's connection nor the sending thread stalls
 // on those copies and their fsyncs.
 import { parentPort, workerData } from 'node:worker_threads'
