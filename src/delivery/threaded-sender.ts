@@ -1,9 +1,9 @@
 import { Worker } from 'node:worker_threads'
 import type { DeliveryJob } from '../storage/types.ts'
+import { threadScript } from '../thread-script.ts'
 import { USER_AGENT } from '../version.ts'
 import type { SendOptions, SendResult } from './http-sender.ts'
 import type { FromSender, SendWorkerData, ToSender } from './send-worker.ts'
-import { threadScript } from './thread-script.ts'
 
 const threadEnded = (code: number) => new Error(`the sending thread ended (exit code ${code})`)
 

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads'
-import { threadScript } from '../../delivery/thread-script.ts'
+import { threadScript } from '../../thread-script.ts'
 import type { CheckpointWorkerData, FromCheckpointer } from './checkpoint-worker.ts'
 
 /**
